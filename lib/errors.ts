@@ -1,0 +1,150 @@
+/**
+ * Every error the plugin raises is a CognitoError with a stable `code` (callers branch on it, never on the
+ * message) and an HTTP `statusCode`, so Fastify's default error handler already answers correctly.
+ * Messages never contain a token, a code, a verifier or a secret: they are safe to log and to show.
+ */
+export class CognitoError extends Error {
+  readonly code: string
+  readonly statusCode: number
+
+  constructor (code: string, statusCode: number, message: string, options?: { cause?: unknown }) {
+    super(message, options)
+    this.name = new.target.name
+    this.code = code
+    this.statusCode = statusCode
+  }
+}
+
+/** A plugin option is missing or invalid. Thrown at `register`, never at request time. */
+export class CognitoOptionsError extends CognitoError {
+  constructor (message: string) {
+    super('FST_COGNITO_INVALID_OPTION', 500, message)
+  }
+}
+
+/** No session and no bearer token: the request is anonymous. */
+export class CognitoUnauthenticatedError extends CognitoError {
+  constructor (message = 'Authentication required') {
+    super('FST_COGNITO_UNAUTHENTICATED', 401, message)
+  }
+}
+
+/** A token was presented but failed verification (signature, issuer, client, token_use, expiry, format). */
+export class CognitoInvalidTokenError extends CognitoError {
+  constructor (message: string, options?: { cause?: unknown }) {
+    super('FST_COGNITO_INVALID_TOKEN', 401, message, options)
+  }
+}
+
+/** A token whose signature and claims are right but whose `exp` has passed (beyond `clockTolerance`). */
+export class CognitoTokenExpiredError extends CognitoError {
+  constructor () {
+    super('FST_COGNITO_TOKEN_EXPIRED', 401, 'Token has expired')
+  }
+}
+
+/** Authenticated, but missing a required group or scope. Never a login redirect: that would loop. */
+export class CognitoForbiddenError extends CognitoError {
+  readonly missingGroups: readonly string[]
+  readonly missingScopes: readonly string[]
+
+  constructor (message: string, missing: { groups?: readonly string[], scopes?: readonly string[] } = {}) {
+    super('FST_COGNITO_FORBIDDEN', 403, message)
+    this.missingGroups = missing.groups ?? []
+    this.missingScopes = missing.scopes ?? []
+  }
+}
+
+/** The login callback arrived without the transaction cookie set by GET /login (expired, blocked, other browser). */
+export class CognitoLoginStateMissingError extends CognitoError {
+  constructor () {
+    super('FST_COGNITO_LOGIN_STATE_MISSING', 400, 'No login in progress: the login transaction cookie is missing or expired')
+  }
+}
+
+/** The callback's `state` does not match any login started by this browser (login CSRF or a stale tab). */
+export class CognitoStateMismatchError extends CognitoError {
+  constructor () {
+    super('FST_COGNITO_STATE_MISMATCH', 400, 'The state parameter does not match the login in progress')
+  }
+}
+
+/** The callback request is malformed (no code, repeated parameters). */
+export class CognitoInvalidCallbackError extends CognitoError {
+  constructor (message: string) {
+    super('FST_COGNITO_INVALID_CALLBACK', 400, message)
+  }
+}
+
+/** Cognito redirected back with `?error=...` (the user denied access, a scope is invalid, ...). */
+export class CognitoAuthorizationError extends CognitoError {
+  /** The OAuth error code Cognito sent, reduced to `[a-z_]` characters; `unknown` when it had none. */
+  readonly error: string
+
+  constructor (error: string) {
+    super('FST_COGNITO_AUTHORIZATION_ERROR', error === 'access_denied' ? 403 : 400, `The sign-in was not completed: ${error}`)
+    this.error = error
+  }
+}
+
+/**
+ * Cognito's token endpoint refused the grant: the code was used, expired or the verifier does not match, or
+ * the refresh token is revoked or expired (`invalid_grant`).
+ */
+export class CognitoInvalidGrantError extends CognitoError {
+  constructor () {
+    super('FST_COGNITO_INVALID_GRANT', 400, 'Cognito rejected the grant (invalid_grant): the code or refresh token is used, expired or revoked')
+  }
+}
+
+/** Cognito refused the app client's credentials (`invalid_client`): check clientId and clientSecret. */
+export class CognitoInvalidClientError extends CognitoError {
+  constructor () {
+    super('FST_COGNITO_INVALID_CLIENT', 401, 'Cognito rejected the app client credentials (invalid_client)')
+  }
+}
+
+/** Any other OAuth error answer from Cognito's token or revoke endpoint (invalid_request, unauthorized_client, ...). */
+export class CognitoTokenRequestError extends CognitoError {
+  readonly error: string
+
+  constructor (error: string) {
+    super('FST_COGNITO_TOKEN_REQUEST_REJECTED', 400, `Cognito rejected the token request: ${error}`)
+    this.error = error
+  }
+}
+
+/** The session exists but cannot be refreshed any more (no refresh token, or Cognito said invalid_grant). */
+export class CognitoSessionExpiredError extends CognitoError {
+  constructor (message = 'The session has expired: sign in again') {
+    super('FST_COGNITO_SESSION_EXPIRED', 401, message)
+  }
+}
+
+/** A state-changing route was called from another site (Origin / Sec-Fetch-Site). */
+export class CognitoCrossSiteRequestError extends CognitoError {
+  constructor () {
+    super('FST_COGNITO_CROSS_SITE_REQUEST', 403, 'Cross-site request refused')
+  }
+}
+
+/** Cognito (or the JWKS endpoint) could not be reached. The request may be retried. */
+export class CognitoIdpUnavailableError extends CognitoError {
+  constructor (message: string, options?: { cause?: unknown }) {
+    super('FST_COGNITO_IDP_UNAVAILABLE', 503, message, options)
+  }
+}
+
+/** Cognito did not answer in time (`httpTimeout`). */
+export class CognitoIdpTimeoutError extends CognitoError {
+  constructor (message: string, options?: { cause?: unknown }) {
+    super('FST_COGNITO_IDP_TIMEOUT', 504, message, options)
+  }
+}
+
+/** Cognito answered with something that is not a valid reply (5xx, not JSON, too large, tokens missing). */
+export class CognitoIdpResponseError extends CognitoError {
+  constructor (message: string, options?: { cause?: unknown }) {
+    super('FST_COGNITO_IDP_BAD_RESPONSE', 502, message, options)
+  }
+}

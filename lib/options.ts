@@ -1,0 +1,223 @@
+import { createHash, hkdfSync } from 'node:crypto'
+import { CognitoOptionsError } from './errors.js'
+import { isSafeReturnTo } from './return-to.js'
+
+/** What `app.register(fastifyCognito, options)` accepts. */
+export interface FastifyCognitoOptions {
+  /** The user pool id, `<region>_<id>`, e.g. `eu-west-1_AbCdEf123`. */
+  userPoolId: string
+  /** AWS region; the part of `userPoolId` before `_` unless given (and then it must agree). */
+  region?: string
+  /** The app client id. */
+  clientId: string
+  /** The app client secret. Present: a confidential client (HTTP Basic). Absent: a public client (PKCE only). */
+  clientSecret?: string
+  /** The managed login (hosted UI) base URL, `https://<prefix>.auth.<region>.amazoncognito.com` or a custom domain. */
+  domain: string
+  /** Absolute URL of this app's callback route (`<prefix>/login/redirect`), registered as a callback URL on the app client. */
+  redirectUri: string
+  /** Absolute URL Cognito's /logout sends the user to; must be an allowed sign-out URL of the app client. */
+  logoutUri?: string
+  /** OAuth scopes to ask for. Default `['openid', 'email', 'profile']`. */
+  scopes?: string[]
+  /** Secret(s) of at least 32 characters for the encrypted cookies. An array rotates: the first encrypts, all decrypt. */
+  sessionSecret: string | string[]
+  /** Token issuer. Default `https://cognito-idp.<region>.amazonaws.com/<userPoolId>`. */
+  issuer?: string
+  /** JWKS URL. Default `<issuer>/.well-known/jwks.json`. */
+  jwksUri?: string
+  /** Mount point of the plugin's routes. Default `''`. */
+  prefix?: string
+  /** Where a login ends when it has no `returnTo`, and where logout ends without `logoutUri`. Default `'/'`. */
+  afterLoginRedirect?: string
+  /** Prefix of the cookie names. Default `'cognito'` (with `__Host-` in front when cookies are Secure). */
+  cookieName?: string
+  /**
+   * Send cookies with the `Secure` attribute. Default: true, and false only when `redirectUri` is
+   * `http://localhost` or `http://127.0.0.1` (local development). Setting false elsewhere lets cookies travel in clear text.
+   */
+  secureCookies?: boolean
+  /** Lifetime of the session cookie in seconds. Default 30 days (Cognito's default refresh-token lifetime). */
+  sessionMaxAge?: number
+  /** Time limit in milliseconds for each HTTP call to Cognito (token, revoke, JWKS). Default 5000. */
+  httpTimeout?: number
+  /** Seconds of clock skew accepted on `exp` and `iat`. Default 5. */
+  clockTolerance?: number
+  /** Minimum milliseconds between two JWKS fetches caused by unknown key ids. Default 30000. */
+  jwksCooldown?: number
+  /** Fetch the JWKS when the server starts (`onReady`), so the first request does not wait for it. Default true. */
+  prefetchJwks?: boolean
+}
+
+/** The options after validation, with every default applied. Internal. */
+export interface ResolvedCognitoOptions {
+  userPoolId: string
+  region: string
+  clientId: string
+  clientSecret: string | undefined
+  domain: string
+  redirectUri: string
+  logoutUri: string | undefined
+  scopes: string[]
+  sessionKeys: Buffer[]
+  issuer: string
+  jwksUri: string
+  prefix: string
+  afterLoginRedirect: string
+  cookieName: string
+  secureCookies: boolean
+  sessionMaxAge: number
+  httpTimeout: number
+  clockTolerance: number
+  jwksCooldown: number
+  prefetchJwks: boolean
+}
+
+const USER_POOL_ID = /^([a-z]{2}(?:-[a-z]+)+-\d)_[0-9A-Za-z]+$/
+const CLIENT_ID = /^[\w+-]{1,128}$/
+const SCOPE = /^[\x21\x23-\x5B\x5D-\x7E]+$/ // RFC 6749 scope-token: printable ASCII but space, " and \
+const COOKIE_NAME = /^[A-Za-z0-9_-]{1,32}$/
+const OIDC_SCOPES_NEEDING_OPENID = ['email', 'phone', 'profile']
+
+function fail (option: string, problem: string): never {
+  throw new CognitoOptionsError(`fastify-cognito: option "${option}" ${problem}`)
+}
+
+function requireString (value: unknown, option: string): string {
+  if (typeof value !== 'string' || value.length === 0) fail(option, 'is required and must be a non-empty string')
+  return value
+}
+
+function isLoopbackHost (hostname: string): boolean {
+  return hostname === 'localhost' || hostname === '127.0.0.1' || hostname === '[::1]'
+}
+
+/** An absolute http(s) URL; plain http only on loopback, where no one else can read the traffic. */
+function parseUrl (value: unknown, option: string, { allowQuery = false } = {}): URL {
+  const text = requireString(value, option)
+  let url: URL
+  try {
+    url = new URL(text)
+  } catch {
+    fail(option, `must be an absolute URL, got "${text}"`)
+  }
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopbackHost(url.hostname))) {
+    fail(option, 'must use https (plain http is accepted only for localhost / 127.0.0.1)')
+  }
+  if (url.username !== '' || url.password !== '') fail(option, 'must not contain credentials')
+  if (url.hash !== '') fail(option, 'must not contain a fragment')
+  if (!allowQuery && url.search !== '') fail(option, 'must not contain a query string')
+  return url
+}
+
+function withoutTrailingSlash (url: URL): string {
+  return url.href.replace(/\/+$/, '')
+}
+
+function positiveInteger (value: unknown, option: string, fallback: number, { allowZero = false } = {}): number {
+  if (value === undefined) return fallback
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || (!allowZero && value === 0)) {
+    fail(option, allowZero ? 'must be a whole number >= 0' : 'must be a whole number > 0')
+  }
+  return value
+}
+
+/**
+ * Session secrets are stretched to 32-byte keys with HKDF. HKDF (not a password hash) is right here because the
+ * secret is required to be long and random; a password-hash KDF would only slow down every start.
+ */
+function deriveSessionKeys (value: unknown): Buffer[] {
+  const secrets = Array.isArray(value) ? value : [value]
+  if (secrets.length === 0) fail('sessionSecret', 'must not be an empty array')
+  return secrets.map((secret, index) => {
+    const name = Array.isArray(value) ? `sessionSecret[${index}]` : 'sessionSecret'
+    if (typeof secret !== 'string' || secret.length < 32) fail(name, 'must be a string of at least 32 characters')
+    const salt = createHash('sha256').update('fastify-cognito session key salt').digest()
+    return Buffer.from(hkdfSync('sha256', secret, salt, 'fastify-cognito session v1', 32))
+  })
+}
+
+function validateScopes (value: unknown): string[] {
+  if (value === undefined) return ['openid', 'email', 'profile']
+  if (!Array.isArray(value) || value.length === 0) fail('scopes', 'must be a non-empty array of strings')
+  for (const scope of value) {
+    if (typeof scope !== 'string' || !SCOPE.test(scope)) fail('scopes', `has an invalid scope ${JSON.stringify(scope)}`)
+  }
+  const scopes = [...new Set(value as string[])]
+  const needsOpenid = scopes.filter((scope) => OIDC_SCOPES_NEEDING_OPENID.includes(scope))
+  if (needsOpenid.length > 0 && !scopes.includes('openid')) {
+    fail('scopes', `contains ${needsOpenid.join(', ')}, which Cognito grants only together with "openid"`)
+  }
+  return scopes
+}
+
+function validatePrefix (value: unknown): string {
+  if (value === undefined || value === '') return ''
+  if (typeof value !== 'string' || !/^\/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*$/.test(value) || value.endsWith('/') || value.includes('//')) {
+    fail('prefix', 'must be empty or a path starting with "/" and not ending with "/", e.g. "/auth"')
+  }
+  return value
+}
+
+export function resolveOptions (raw: FastifyCognitoOptions): ResolvedCognitoOptions {
+  if (raw === null || typeof raw !== 'object') throw new CognitoOptionsError('fastify-cognito: options are required')
+
+  const userPoolId = requireString(raw.userPoolId, 'userPoolId')
+  const poolMatch = USER_POOL_ID.exec(userPoolId)
+  if (poolMatch === null) fail('userPoolId', `must look like "<region>_<id>", e.g. "eu-west-1_AbCdEf123", got "${userPoolId}"`)
+  const poolRegion = poolMatch[1] as string
+  const region = raw.region === undefined ? poolRegion : requireString(raw.region, 'region')
+  if (region !== poolRegion) fail('region', `"${region}" does not match the region of userPoolId ("${poolRegion}")`)
+
+  const clientId = requireString(raw.clientId, 'clientId')
+  if (!CLIENT_ID.test(clientId)) fail('clientId', 'must contain only letters, digits, "_", "-" and "+"')
+  const clientSecret = raw.clientSecret === undefined ? undefined : requireString(raw.clientSecret, 'clientSecret')
+
+  const domain = withoutTrailingSlash(parseUrl(raw.domain, 'domain'))
+  if (new URL(domain).pathname !== '/') fail('domain', 'must be the bare domain URL, without a path')
+  const redirect = parseUrl(raw.redirectUri, 'redirectUri')
+  const logoutUri = raw.logoutUri === undefined ? undefined : parseUrl(raw.logoutUri, 'logoutUri', { allowQuery: true }).href
+
+  const issuer = raw.issuer === undefined
+    ? `https://cognito-idp.${region}.amazonaws.com/${userPoolId}`
+    : withoutTrailingSlash(parseUrl(raw.issuer, 'issuer'))
+  const jwksUri = raw.jwksUri === undefined ? `${issuer}/.well-known/jwks.json` : parseUrl(raw.jwksUri, 'jwksUri').href
+
+  const afterLoginRedirect = raw.afterLoginRedirect ?? '/'
+  if (typeof afterLoginRedirect !== 'string' || !isSafeReturnTo(afterLoginRedirect)) {
+    fail('afterLoginRedirect', 'must be a same-origin path starting with a single "/"')
+  }
+
+  const cookieName = raw.cookieName ?? 'cognito'
+  if (typeof cookieName !== 'string' || !COOKIE_NAME.test(cookieName)) {
+    fail('cookieName', 'must be 1-32 characters of letters, digits, "_" and "-"')
+  }
+  const localDevelopment = redirect.protocol === 'http:'
+  if (raw.secureCookies !== undefined && typeof raw.secureCookies !== 'boolean') fail('secureCookies', 'must be a boolean')
+  const secureCookies = raw.secureCookies ?? !localDevelopment
+
+  if (raw.prefetchJwks !== undefined && typeof raw.prefetchJwks !== 'boolean') fail('prefetchJwks', 'must be a boolean')
+
+  return {
+    userPoolId,
+    region,
+    clientId,
+    clientSecret,
+    domain,
+    redirectUri: redirect.href,
+    logoutUri,
+    scopes: validateScopes(raw.scopes),
+    sessionKeys: deriveSessionKeys(raw.sessionSecret),
+    issuer,
+    jwksUri,
+    prefix: validatePrefix(raw.prefix),
+    afterLoginRedirect,
+    cookieName,
+    secureCookies,
+    sessionMaxAge: positiveInteger(raw.sessionMaxAge, 'sessionMaxAge', 30 * 24 * 3600),
+    httpTimeout: positiveInteger(raw.httpTimeout, 'httpTimeout', 5000),
+    clockTolerance: positiveInteger(raw.clockTolerance, 'clockTolerance', 5, { allowZero: true }),
+    jwksCooldown: positiveInteger(raw.jwksCooldown, 'jwksCooldown', 30_000, { allowZero: true }),
+    prefetchJwks: raw.prefetchJwks ?? true
+  }
+}

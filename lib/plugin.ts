@@ -1,0 +1,67 @@
+import fastifyCookie from '@fastify/cookie'
+import type { FastifyInstance, FastifyPluginAsync } from 'fastify'
+import fp from 'fastify-plugin'
+import { CognitoClient } from './cognito/client.js'
+import { CognitoHttpClient } from './cognito/http.js'
+import { CognitoError } from './errors.js'
+import { createRequireAuth } from './guards.js'
+import { resolveOptions, type FastifyCognitoOptions } from './options.js'
+import { registerCallbackRoute } from './routes/callback.js'
+import type { RouteContext } from './routes/context.js'
+import { registerLoginRoute } from './routes/login.js'
+import { registerLogoutRoute } from './routes/logout.js'
+import { registerRefreshRoute } from './routes/refresh.js'
+import { SessionStore } from './session/store.js'
+import { JwksKeyStore } from './tokens/jwks.js'
+import { CognitoTokenVerifier } from './tokens/verifier.js'
+import type { CognitoDecorator } from './types.js'
+
+const plugin: FastifyPluginAsync<FastifyCognitoOptions> = async function fastifyCognito (fastify: FastifyInstance, rawOptions) {
+  const options = resolveOptions(rawOptions)
+
+  if (!fastify.hasPlugin('@fastify/cookie')) await fastify.register(fastifyCookie)
+
+  const http = new CognitoHttpClient(options.httpTimeout)
+  const keys = new JwksKeyStore(http, options.jwksUri, options.jwksCooldown)
+  const verifier = new CognitoTokenVerifier(keys, options)
+  const client = new CognitoClient(http, options)
+  const store = await SessionStore.register(fastify, options)
+  const context: RouteContext = { options, store, client, verifier, appOrigin: new URL(options.redirectUri).origin }
+
+  const loginPath = `${options.prefix}/login`
+  const decorator: CognitoDecorator = {
+    requireAuth: createRequireAuth({ verifier, store, loginPath }),
+    verifyAccessToken: async (token) => await verifier.verifyAccessToken(token),
+    verifyIdToken: async (token, expected) => await verifier.verifyIdToken(token, { nonce: expected?.nonce }),
+    loginPath,
+    logoutPath: `${options.prefix}/logout`,
+    refreshPath: `${options.prefix}/refresh`
+  }
+  fastify.decorate('cognito', decorator)
+  fastify.decorateRequest('user', null)
+  fastify.decorateRequest('tokenPayload', null)
+
+  await fastify.register(async function cognitoRoutes (routes) {
+    registerLoginRoute(routes, context)
+    registerCallbackRoute(routes, context)
+    registerRefreshRoute(routes, context)
+    registerLogoutRoute(routes, context)
+  }, { prefix: options.prefix })
+
+  if (options.prefetchJwks) {
+    fastify.addHook('onReady', async function prefetchCognitoJwks () {
+      try {
+        await keys.refresh()
+      } catch (error) {
+        // Not fatal: the keys are fetched again on first use, and the app should start while Cognito is away.
+        fastify.log.warn({ code: error instanceof CognitoError ? error.code : 'unknown' }, 'fastify-cognito: could not prefetch the JWKS')
+      }
+    })
+  }
+  fastify.addHook('onClose', async function closeCognitoClient () {
+    await http.close()
+  })
+}
+
+/** The Fastify plugin. Register it once per app client: `app.register(fastifyCognito, options)`. */
+export const fastifyCognito = fp(plugin, { fastify: '5.x', name: 'fastify-cognito' })

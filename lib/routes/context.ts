@@ -1,0 +1,34 @@
+import type { FastifyRequest } from 'fastify'
+import type { CognitoClient } from '../cognito/client.js'
+import { CognitoCrossSiteRequestError } from '../errors.js'
+import type { ResolvedCognitoOptions } from '../options.js'
+import type { SessionStore } from '../session/store.js'
+import type { CognitoTokenVerifier } from '../tokens/verifier.js'
+
+/** What every route of the plugin works with; built once in plugin.ts. */
+export interface RouteContext {
+  options: ResolvedCognitoOptions
+  store: SessionStore
+  client: CognitoClient
+  verifier: CognitoTokenVerifier
+  /** Origin of the app as browsers see it (from redirectUri), for the cross-site checks. */
+  appOrigin: string
+}
+
+/**
+ * Refuses state-changing requests sent by another site. Browsers send `Sec-Fetch-Site` and/or `Origin` on
+ * POSTs; a request with neither is not a browser's cross-site request and passes (SameSite=Lax cookies are the
+ * second line of defence).
+ */
+export function assertSameOrigin (request: FastifyRequest, appOrigin: string): void {
+  const site = request.headers['sec-fetch-site']
+  if (site !== undefined && site !== 'same-origin' && site !== 'none') throw new CognitoCrossSiteRequestError()
+  const origin = request.headers.origin
+  if (origin !== undefined && origin !== appOrigin) throw new CognitoCrossSiteRequestError()
+}
+
+/** The request URL without its query string, for log lines of routes whose query carries codes. */
+export function pathOnly (url: string): string {
+  const index = url.indexOf('?')
+  return index === -1 ? url : url.slice(0, index)
+}

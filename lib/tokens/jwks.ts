@@ -1,0 +1,101 @@
+import { createPublicKey, type KeyObject } from 'node:crypto'
+import type { CognitoHttpClient } from '../cognito/http.js'
+import { CognitoIdpUnavailableError, CognitoInvalidTokenError } from '../errors.js'
+import { parseJsonObject } from '../cognito/http.js'
+
+/** After a failed fetch with no keys at all, try again this soon, so the app recovers by itself. */
+const RETRY_AFTER_FAILURE_MS = 1000
+const MIN_RSA_MODULUS_BITS = 2048
+
+function toRsaSigningKey (jwk: unknown): [string, KeyObject] | undefined {
+  if (jwk === null || typeof jwk !== 'object') return undefined
+  const { kty, kid, alg, use, n, e } = jwk as Record<string, unknown>
+  if (kty !== 'RSA' || typeof kid !== 'string' || kid === '' || typeof n !== 'string' || typeof e !== 'string') return undefined
+  if ((alg !== undefined && alg !== 'RS256') || (use !== undefined && use !== 'sig')) return undefined
+  try {
+    const key = createPublicKey({ key: { kty, n, e }, format: 'jwk' })
+    const bits = key.asymmetricKeyDetails?.modulusLength ?? 0
+    return bits >= MIN_RSA_MODULUS_BITS ? [kid, key] : undefined
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * The user pool's signing keys as node:crypto KeyObjects, fetched once and kept for the process. An unknown
+ * `kid` (key rotation) triggers one refetch, at most one per `cooldown` ms however many tokens ask, and
+ * concurrent askers share the fetch in flight. Keys removed from the JWKS are dropped at the next fetch. When
+ * the JWKS endpoint is down, the keys already held keep working.
+ */
+export class JwksKeyStore {
+  readonly #http: CognitoHttpClient
+  readonly #jwksUri: string
+  readonly #cooldown: number
+  readonly #now: () => number
+  #keys = new Map<string, KeyObject>()
+  #lastFetchAt = -Infinity
+  #lastFetchFailed = false
+  #inflight: Promise<void> | undefined
+  #fetchCount = 0
+
+  constructor (http: CognitoHttpClient, jwksUri: string, cooldown: number, now: () => number = Date.now) {
+    this.#http = http
+    this.#jwksUri = jwksUri
+    this.#cooldown = cooldown
+    this.#now = now
+  }
+
+  /** How many times the JWKS was fetched (for diagnostics and tests). */
+  get fetchCount (): number {
+    return this.#fetchCount
+  }
+
+  /** Synchronous lookup: the hot path when the key is known. */
+  cachedKey (kid: string): KeyObject | undefined {
+    return this.#keys.get(kid)
+  }
+
+  async getKey (kid: string): Promise<KeyObject> {
+    const cached = this.#keys.get(kid)
+    if (cached !== undefined) return cached
+    if (this.#inflight === undefined) {
+      const wait = this.#keys.size === 0 && this.#lastFetchFailed ? Math.min(RETRY_AFTER_FAILURE_MS, this.#cooldown) : this.#cooldown
+      if (this.#now() - this.#lastFetchAt < wait) {
+        if (this.#keys.size === 0) throw new CognitoIdpUnavailableError('The user pool signing keys (JWKS) are not available')
+        throw new CognitoInvalidTokenError('Token is signed by an unknown key')
+      }
+    }
+    await this.refresh()
+    const key = this.#keys.get(kid)
+    if (key === undefined) throw new CognitoInvalidTokenError('Token is signed by an unknown key')
+    return key
+  }
+
+  /** Fetches the JWKS now (joining a fetch in flight). Rejects with CognitoIdpUnavailableError on failure. */
+  async refresh (): Promise<void> {
+    this.#inflight ??= this.#fetch().finally(() => { this.#inflight = undefined })
+    await this.#inflight
+  }
+
+  async #fetch (): Promise<void> {
+    this.#lastFetchAt = this.#now()
+    this.#fetchCount++
+    try {
+      const response = await this.#http.send({ method: 'GET', url: this.#jwksUri, endpointName: 'JWKS endpoint', headers: { accept: 'application/json' } })
+      if (response.statusCode !== 200) throw new Error(`status ${response.statusCode}`)
+      const { keys } = parseJsonObject(response, 'JWKS endpoint')
+      if (!Array.isArray(keys)) throw new Error('no "keys" array')
+      const usable = new Map<string, KeyObject>()
+      for (const jwk of keys) {
+        const entry = toRsaSigningKey(jwk)
+        if (entry !== undefined) usable.set(entry[0], entry[1])
+      }
+      if (usable.size === 0) throw new Error('no RS256 signing key of 2048 bits or more')
+      this.#keys = usable
+      this.#lastFetchFailed = false
+    } catch (error) {
+      this.#lastFetchFailed = true
+      throw new CognitoIdpUnavailableError('The user pool signing keys (JWKS) could not be fetched', { cause: error })
+    }
+  }
+}

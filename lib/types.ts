@@ -1,0 +1,116 @@
+import type { preHandlerAsyncHookHandler } from 'fastify'
+
+/**
+ * Merge your own claims (custom attributes, pre-token-generation additions) into this interface and they are
+ * typed on `request.user.claims` and `request.tokenPayload`:
+ *
+ *   declare module 'fastify-cognito' {
+ *     interface FastifyCognitoClaims { 'custom:tenant'?: string }
+ *   }
+ */
+export interface FastifyCognitoClaims {}
+
+/** Claims of a Cognito access token (`token_use: "access"`). There is no `aud`: `client_id` names the app client. */
+export interface CognitoAccessTokenClaims {
+  sub: string
+  iss: string
+  client_id: string
+  token_use: 'access'
+  /** Space-separated granted scopes. */
+  scope?: string
+  auth_time?: number
+  iat: number
+  exp: number
+  jti?: string
+  origin_jti?: string
+  username: string
+  /** Absent when the user is in no group. */
+  'cognito:groups'?: string[]
+  event_id?: string
+  device_key?: string
+  version?: number
+  [claim: string]: unknown
+}
+
+/** Claims of a Cognito ID token (`token_use: "id"`). */
+export interface CognitoIdTokenClaims {
+  sub: string
+  iss: string
+  aud: string
+  token_use: 'id'
+  'cognito:username': string
+  'cognito:groups'?: string[]
+  auth_time?: number
+  iat: number
+  exp: number
+  jti?: string
+  origin_jti?: string
+  nonce?: string
+  at_hash?: string
+  email?: string
+  email_verified?: boolean
+  phone_number?: string
+  phone_number_verified?: boolean
+  name?: string
+  identities?: unknown[]
+  [claim: string]: unknown
+}
+
+export type CognitoAccessTokenPayload = CognitoAccessTokenClaims & FastifyCognitoClaims
+export type CognitoIdTokenPayload = CognitoIdTokenClaims & FastifyCognitoClaims
+
+/** `request.user`: who is signed in, normalised from the ID token (session) or the access token (Bearer). */
+export interface CognitoUser {
+  sub: string
+  /** The sign-in name. In pools that sign in with email or phone it is a UUID: not a display name. */
+  username: string
+  /** `cognito:groups`; `[]` when the user is in no group. */
+  groups: string[]
+  /** Scopes granted to the access token. */
+  scopes: string[]
+  email?: string
+  emailVerified?: boolean
+  /** ID-token claims when the session has an ID token, else the access-token claims. */
+  claims: CognitoIdTokenPayload | CognitoAccessTokenPayload
+}
+
+export interface CognitoRequireAuthOptions {
+  /** Groups the user must be in: all of them, or at least one with `anyGroup: true`. */
+  groups?: string[]
+  /** With `groups`: one of the groups suffices. Default false (all are required). */
+  anyGroup?: boolean
+  /** Scopes the access token must carry (all of them). */
+  scopes?: string[]
+  /**
+   * Send browser navigations (GET preferring text/html) without a valid session to the login route instead of
+   * answering 401. Default true.
+   */
+  redirectToLogin?: boolean
+}
+
+export interface CognitoDecorator {
+  /** A preHandler that authenticates the request and sets `request.user` and `request.tokenPayload`. */
+  requireAuth (options?: CognitoRequireAuthOptions): preHandlerAsyncHookHandler
+  /** Verifies a Cognito access token of this app client; rejects with a typed CognitoError. */
+  verifyAccessToken (token: string): Promise<CognitoAccessTokenPayload>
+  /** Verifies a Cognito ID token of this app client (optionally its nonce); rejects with a typed CognitoError. */
+  verifyIdToken (token: string, options?: { nonce?: string }): Promise<CognitoIdTokenPayload>
+  /** The path of the login route, with the prefix (`/login`). */
+  readonly loginPath: string
+  /** The path of the logout route, with the prefix (`/logout`). */
+  readonly logoutPath: string
+  /** The path of the refresh route, with the prefix (`/refresh`). */
+  readonly refreshPath: string
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    cognito: CognitoDecorator
+  }
+  interface FastifyRequest {
+    /** The signed-in user; null unless a fastify-cognito guard authenticated this request. */
+    user: CognitoUser | null
+    /** The verified access-token claims; null unless a fastify-cognito guard authenticated this request. */
+    tokenPayload: CognitoAccessTokenPayload | null
+  }
+}

@@ -1,0 +1,108 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { resolveOptions, type FastifyCognitoOptions } from '../lib/options.js'
+import { CognitoOptionsError } from '../lib/errors.js'
+
+const valid: FastifyCognitoOptions = {
+  userPoolId: 'eu-west-1_AbCdEf123',
+  clientId: '1example23456789abcdefghij',
+  domain: 'https://myapp.auth.eu-west-1.amazoncognito.com',
+  redirectUri: 'https://app.example.com/login/redirect',
+  sessionSecret: 'a'.repeat(32)
+}
+
+function rejects (overrides: Record<string, unknown>, option: string, pattern?: RegExp): void {
+  assert.throws(() => resolveOptions({ ...valid, ...overrides } as FastifyCognitoOptions), (error: unknown) => {
+    assert.ok(error instanceof CognitoOptionsError)
+    assert.equal(error.code, 'FST_COGNITO_INVALID_OPTION')
+    assert.match(error.message, new RegExp(`"${option.replace(/[[\]]/g, '\\$&')}"`))
+    if (pattern !== undefined) assert.match(error.message, pattern)
+    return true
+  })
+}
+
+test('defaults are applied', () => {
+  const options = resolveOptions(valid)
+  assert.equal(options.region, 'eu-west-1')
+  assert.equal(options.issuer, 'https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbCdEf123')
+  assert.equal(options.jwksUri, 'https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbCdEf123/.well-known/jwks.json')
+  assert.deepEqual(options.scopes, ['openid', 'email', 'profile'])
+  assert.equal(options.prefix, '')
+  assert.equal(options.afterLoginRedirect, '/')
+  assert.equal(options.secureCookies, true)
+  assert.equal(options.cookieName, 'cognito')
+  assert.equal(options.clientSecret, undefined)
+  assert.equal(options.httpTimeout, 5000)
+  assert.equal(options.clockTolerance, 5)
+  assert.equal(options.jwksCooldown, 30_000)
+  assert.equal(options.sessionMaxAge, 30 * 24 * 3600)
+  assert.equal(options.prefetchJwks, true)
+  assert.equal(options.sessionKeys.length, 1)
+  assert.equal(options.sessionKeys[0]?.length, 32)
+})
+
+test('the domain loses its trailing slash and the issuer override is used as given', () => {
+  const options = resolveOptions({ ...valid, domain: 'https://auth.example.com/', issuer: 'http://127.0.0.1:9011/eu-west-1_AbCdEf123' })
+  assert.equal(options.domain, 'https://auth.example.com')
+  assert.equal(options.issuer, 'http://127.0.0.1:9011/eu-west-1_AbCdEf123')
+  assert.equal(options.jwksUri, 'http://127.0.0.1:9011/eu-west-1_AbCdEf123/.well-known/jwks.json')
+})
+
+test('options must be an object', () => {
+  assert.throws(() => resolveOptions(undefined as unknown as FastifyCognitoOptions), CognitoOptionsError)
+})
+
+test('userPoolId is required', () => rejects({ userPoolId: undefined }, 'userPoolId', /required/))
+test('userPoolId must be <region>_<id>', () => rejects({ userPoolId: 'AbCdEf123' }, 'userPoolId', /region/))
+test('region must agree with userPoolId', () => rejects({ region: 'us-east-1' }, 'region', /does not match/))
+test('region may repeat the pool region', () => assert.equal(resolveOptions({ ...valid, region: 'eu-west-1' }).region, 'eu-west-1'))
+test('clientId is required', () => rejects({ clientId: '' }, 'clientId', /required/))
+test('clientId rejects odd characters', () => rejects({ clientId: 'abc def' }, 'clientId'))
+test('clientSecret, when given, must not be empty', () => rejects({ clientSecret: '' }, 'clientSecret'))
+test('clientSecret makes a confidential client', () => assert.equal(resolveOptions({ ...valid, clientSecret: 's3cret' }).clientSecret, 's3cret'))
+test('domain is required', () => rejects({ domain: undefined }, 'domain', /required/))
+test('domain must be a URL', () => rejects({ domain: 'myapp.auth.amazoncognito.com' }, 'domain', /absolute URL/))
+test('domain must be https off loopback', () => rejects({ domain: 'http://myapp.auth.eu-west-1.amazoncognito.com' }, 'domain', /https/))
+test('domain must have no path', () => rejects({ domain: 'https://auth.example.com/oauth2' }, 'domain', /without a path/))
+test('domain must have no query', () => rejects({ domain: 'https://auth.example.com/?a=1' }, 'domain', /query/))
+test('domain must have no credentials', () => rejects({ domain: 'https://u:p@auth.example.com' }, 'domain', /credentials/))
+test('domain accepts http on 127.0.0.1', () => assert.equal(resolveOptions({ ...valid, domain: 'http://127.0.0.1:9011' }).domain, 'http://127.0.0.1:9011'))
+test('redirectUri is required', () => rejects({ redirectUri: undefined }, 'redirectUri', /required/))
+test('redirectUri must be https off loopback', () => rejects({ redirectUri: 'http://app.example.com/login/redirect' }, 'redirectUri', /https/))
+test('redirectUri must have no fragment', () => rejects({ redirectUri: 'https://app.example.com/login/redirect#x' }, 'redirectUri', /fragment/))
+test('logoutUri must be a URL', () => rejects({ logoutUri: '/bye' }, 'logoutUri', /absolute URL/))
+test('scopes must be a non-empty array', () => rejects({ scopes: [] }, 'scopes'))
+test('scopes must be valid scope tokens', () => rejects({ scopes: ['openid', 'two words'] }, 'scopes', /invalid scope/))
+test('email, phone and profile need openid', () => rejects({ scopes: ['email'] }, 'scopes', /openid/))
+test('custom scopes work without openid', () => assert.deepEqual(resolveOptions({ ...valid, scopes: ['orders/read'] }).scopes, ['orders/read']))
+test('sessionSecret is required', () => rejects({ sessionSecret: undefined }, 'sessionSecret', /32 characters/))
+test('sessionSecret must be 32 characters or more', () => rejects({ sessionSecret: 'short' }, 'sessionSecret', /32 characters/))
+test('sessionSecret arrays must not be empty', () => rejects({ sessionSecret: [] }, 'sessionSecret', /empty/))
+test('every sessionSecret of an array is checked', () => rejects({ sessionSecret: ['a'.repeat(32), 'short'] }, 'sessionSecret[1]'))
+test('sessionSecret arrays rotate: one key each, distinct', () => {
+  const keys = resolveOptions({ ...valid, sessionSecret: ['a'.repeat(32), 'b'.repeat(32)] }).sessionKeys
+  assert.equal(keys.length, 2)
+  assert.notDeepEqual(keys[0], keys[1])
+})
+test('issuer must be a URL', () => rejects({ issuer: 'not a url' }, 'issuer', /absolute URL/))
+test('jwksUri must be https off loopback', () => rejects({ jwksUri: 'http://keys.example.com/jwks.json' }, 'jwksUri', /https/))
+test('prefix must start with a slash', () => rejects({ prefix: 'auth' }, 'prefix'))
+test('prefix must not end with a slash', () => rejects({ prefix: '/auth/' }, 'prefix'))
+test('prefix is kept', () => assert.equal(resolveOptions({ ...valid, prefix: '/auth' }).prefix, '/auth'))
+test('afterLoginRedirect must be a same-origin path', () => rejects({ afterLoginRedirect: 'https://evil.example' }, 'afterLoginRedirect'))
+test('afterLoginRedirect refuses protocol-relative paths', () => rejects({ afterLoginRedirect: '//evil.example' }, 'afterLoginRedirect'))
+test('cookieName must be a plain token', () => rejects({ cookieName: 'a;b' }, 'cookieName'))
+test('secureCookies must be a boolean', () => rejects({ secureCookies: 'yes' }, 'secureCookies'))
+test('secureCookies defaults to false only for a loopback http redirectUri', () => {
+  assert.equal(resolveOptions({ ...valid, redirectUri: 'http://localhost:3000/login/redirect' }).secureCookies, false)
+  assert.equal(resolveOptions({ ...valid, redirectUri: 'http://127.0.0.1:3000/login/redirect' }).secureCookies, false)
+  assert.equal(resolveOptions({ ...valid, redirectUri: 'http://localhost:3000/login/redirect', secureCookies: true }).secureCookies, true)
+})
+test('httpTimeout must be a positive whole number', () => rejects({ httpTimeout: 0 }, 'httpTimeout'))
+test('clockTolerance may be 0 but not negative', () => {
+  assert.equal(resolveOptions({ ...valid, clockTolerance: 0 }).clockTolerance, 0)
+  rejects({ clockTolerance: -1 }, 'clockTolerance')
+})
+test('jwksCooldown must be a whole number', () => rejects({ jwksCooldown: 1.5 }, 'jwksCooldown'))
+test('sessionMaxAge must be positive', () => rejects({ sessionMaxAge: -5 }, 'sessionMaxAge'))
+test('prefetchJwks must be a boolean', () => rejects({ prefetchJwks: 1 }, 'prefetchJwks'))
