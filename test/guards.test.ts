@@ -1,0 +1,158 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { generateKeyPairSync, createSign, createHmac, createPublicKey } from 'node:crypto'
+import { buildApp, CLIENT_IDS, login, startIdp } from './helpers/app.js'
+
+const bearer = (token: string): Record<string, string> => ({ authorization: `Bearer ${token}` })
+const b64 = (value: unknown): string => Buffer.from(JSON.stringify(value)).toString('base64url')
+
+test('no credentials: 401 with WWW-Authenticate and a JSON error for API calls', async (t) => {
+  const idp = await startIdp(t)
+  const app = await buildApp(t, idp)
+  const response = await app.inject({ url: '/me', headers: { accept: 'application/json' } })
+  assert.equal(response.statusCode, 401)
+  assert.equal(response.headers['www-authenticate'], 'Bearer')
+  assert.equal(response.json().code, 'FST_COGNITO_UNAUTHENTICATED')
+})
+
+test('no credentials: a browser navigation is sent to the login route with returnTo', async (t) => {
+  const idp = await startIdp(t)
+  const app = await buildApp(t, idp)
+  const response = await app.inject({ url: '/me?tab=2', headers: { accept: 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8' } })
+  assert.equal(response.statusCode, 302)
+  assert.equal(response.headers.location, `/login?returnTo=${encodeURIComponent('/me?tab=2')}`)
+})
+
+test('a non-GET or a JSON-preferring request is never redirected', async (t) => {
+  const idp = await startIdp(t)
+  const app = await buildApp(t, idp)
+  app.log.level = 'silent'
+  const json = await app.inject({ url: '/me', headers: { accept: 'application/json, text/html;q=0.5' } })
+  assert.equal(json.statusCode, 401)
+  const any = await app.inject({ url: '/me', headers: { accept: '*/*' } })
+  assert.equal(any.statusCode, 401)
+})
+
+test('Bearer access token: authenticated from the header, user built from access-token claims', async (t) => {
+  const idp = await startIdp(t)
+  const app = await buildApp(t, idp)
+  const token = await idp.mintAccessToken('alice', CLIENT_IDS.public)
+  const response = await app.inject({ url: '/me', headers: bearer(token) })
+  assert.equal(response.statusCode, 200)
+  const { user, tokenPayload } = response.json()
+  assert.equal(user.username, 'alice')
+  assert.deepEqual(user.groups, ['admin', 'editor'])
+  assert.equal(user.claims.token_use, 'access')
+  assert.equal(tokenPayload.client_id, CLIENT_IDS.public)
+})
+
+test('app.cognito.verifyAccessToken resolves to claims or rejects typed', async (t) => {
+  const idp = await startIdp(t)
+  const app = await buildApp(t, idp)
+  const claims = await app.cognito.verifyAccessToken(await idp.mintAccessToken('bob', CLIENT_IDS.public))
+  assert.equal(claims.username, 'bob')
+  await assert.rejects(app.cognito.verifyAccessToken('nope'), { code: 'FST_COGNITO_INVALID_TOKEN', statusCode: 401 })
+})
+
+test('request.user and request.tokenPayload are null where no guard ran', async (t) => {
+  const idp = await startIdp(t)
+  const app = await buildApp(t, idp)
+  const token = await idp.mintAccessToken('alice', CLIENT_IDS.public)
+  const response = await app.inject({ url: '/public', headers: bearer(token) })
+  assert.deepEqual(response.json(), { user: null, tokenPayload: null })
+})
+
+test('groups: all required by default; anyGroup accepts one of them; a user without groups has []', async (t) => {
+  const idp = await startIdp(t)
+  const app = await buildApp(t, idp)
+  const alice = bearer(await idp.mintAccessToken('alice', CLIENT_IDS.public))
+  const bob = bearer(await idp.mintAccessToken('bob', CLIENT_IDS.public))
+  assert.equal((await app.inject({ url: '/admin', headers: alice })).statusCode, 200)
+  assert.equal((await app.inject({ url: '/edit', headers: alice })).statusCode, 200)
+  const bobAdmin = await app.inject({ url: '/admin', headers: { ...bob, accept: 'text/html' } })
+  assert.equal(bobAdmin.statusCode, 403, 'authenticated but not allowed: 403, never a login redirect')
+  assert.equal(bobAdmin.json().code, 'FST_COGNITO_FORBIDDEN')
+  assert.equal((await app.inject({ url: '/edit', headers: bob })).statusCode, 403)
+  assert.deepEqual((await app.inject({ url: '/me', headers: bob })).json().user.groups, [])
+
+  const editorOnly = bearer(await idp.mintAccessToken('alice', CLIENT_IDS.public, { claims: { 'cognito:groups': ['editor'] } }))
+  assert.equal((await app.inject({ url: '/admin', headers: editorOnly })).statusCode, 403, 'all groups are required')
+  const publisher = bearer(await idp.mintAccessToken('alice', CLIENT_IDS.public, { claims: { 'cognito:groups': ['publisher'] } }))
+  assert.equal((await app.inject({ url: '/edit', headers: publisher })).statusCode, 200, 'any one group is enough')
+})
+
+test('scopes: a token without the scope gets 403 insufficient_scope', async (t) => {
+  const idp = await startIdp(t)
+  const app = await buildApp(t, idp)
+  const withScope = bearer(await idp.mintAccessToken('bob', CLIENT_IDS.public, { claims: { scope: 'openid orders/read' } }))
+  assert.equal((await app.inject({ url: '/orders', headers: withScope })).statusCode, 200)
+  const without = await app.inject({ url: '/orders', headers: bearer(await idp.mintAccessToken('bob', CLIENT_IDS.public, { claims: { scope: 'openid email' } })) })
+  assert.equal(without.statusCode, 403)
+  assert.equal(without.headers['www-authenticate'], 'Bearer error="insufficient_scope", scope="orders/read"')
+})
+
+test('session cookie: the browser session authorizes guarded routes; groups from the session', async (t) => {
+  const idp = await startIdp(t)
+  const app = await buildApp(t, idp)
+  const { jar } = await login(app, idp, { username: 'bob' })
+  assert.equal((await app.inject({ url: '/me', headers: { cookie: jar.header } })).statusCode, 200)
+  const admin = await app.inject({ url: '/admin', headers: { cookie: jar.header, accept: 'text/html' } })
+  assert.equal(admin.statusCode, 403)
+})
+
+test('an invalid Bearer token never falls back to the session cookie', async (t) => {
+  const idp = await startIdp(t)
+  const app = await buildApp(t, idp)
+  const { jar } = await login(app, idp)
+  const response = await app.inject({ url: '/me', headers: { cookie: jar.header, authorization: 'Bearer not.a.token' } })
+  assert.equal(response.statusCode, 401)
+  assert.match(response.headers['www-authenticate'] as string, /^Bearer error="invalid_token"/)
+})
+
+test('a malformed Authorization header is 401', async (t) => {
+  const idp = await startIdp(t)
+  const app = await buildApp(t, idp)
+  const response = await app.inject({ url: '/me', headers: { authorization: 'Bearer' } })
+  assert.equal(response.statusCode, 401)
+})
+
+test('tokens that must be refused: each gives 401 FST_COGNITO_INVALID_TOKEN (or TOKEN_EXPIRED)', async (t) => {
+  const idp = await startIdp(t)
+  const app = await buildApp(t, idp)
+  const good = await idp.mintAccessToken('alice', CLIENT_IDS.public)
+  const [header, payload] = good.split('.') as [string, string, string]
+  const claims = JSON.parse(Buffer.from(payload, 'base64url').toString()) as Record<string, unknown>
+  const kid = (JSON.parse(Buffer.from(header, 'base64url').toString()) as { kid: string }).kid
+
+  const jwks = await (await fetch(idp.jwksUri)).json() as { keys: Array<Record<string, string>> }
+  const publicPem = createPublicKey({ key: jwks.keys.find((key) => key.kid === kid) as never, format: 'jwk' }).export({ type: 'spki', format: 'pem' })
+  const hs256 = `${b64({ alg: 'HS256', kid })}.${payload}`
+  const foreign = generateKeyPairSync('rsa', { modulusLength: 2048 })
+  const foreignInput = `${b64({ alg: 'RS256', kid })}.${payload}`
+
+  const cases: Array<[string, string | Promise<string>, string]> = [
+    ['wrong client_id', idp.mintAccessToken('alice', 'another-app-client'), 'FST_COGNITO_INVALID_TOKEN'],
+    ['wrong iss', idp.mintAccessToken('alice', CLIENT_IDS.public, { claims: { iss: 'https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Other' } }), 'FST_COGNITO_INVALID_TOKEN'],
+    ['ID token as access token', idp.mintIdToken('alice', CLIENT_IDS.public), 'FST_COGNITO_INVALID_TOKEN'],
+    ['token_use id on an access token', idp.mintAccessToken('alice', CLIENT_IDS.public, { claims: { token_use: 'id' } }), 'FST_COGNITO_INVALID_TOKEN'],
+    ['expired', idp.mintAccessToken('alice', CLIENT_IDS.public, { expiresInSeconds: -60 }), 'FST_COGNITO_TOKEN_EXPIRED'],
+    ['missing exp', idp.mintAccessToken('alice', CLIENT_IDS.public, { claims: { exp: undefined } }), 'FST_COGNITO_INVALID_TOKEN'],
+    ['iat in the future', idp.mintAccessToken('alice', CLIENT_IDS.public, { claims: { iat: Math.floor(Date.now() / 1000) + 3600 } }), 'FST_COGNITO_INVALID_TOKEN'],
+    ['alg none', `${b64({ alg: 'none', kid })}.${payload}.`, 'FST_COGNITO_INVALID_TOKEN'],
+    ['alg none without signature part', `${b64({ alg: 'none' })}.${payload}`, 'FST_COGNITO_INVALID_TOKEN'],
+    ['HS256 with the RSA public key as secret', `${hs256}.${createHmac('sha256', publicPem).update(hs256).digest('base64url')}`, 'FST_COGNITO_INVALID_TOKEN'],
+    ['RS512 header', idp.mintAccessToken('alice', CLIENT_IDS.public, { header: { alg: 'RS512' } }), 'FST_COGNITO_INVALID_TOKEN'],
+    ['signed by a key not in the JWKS', `${foreignInput}.${createSign('RSA-SHA256').update(foreignInput).sign(foreign.privateKey).toString('base64url')}`, 'FST_COGNITO_INVALID_TOKEN'],
+    ['unknown kid', idp.mintAccessToken('alice', CLIENT_IDS.public, { header: { kid: 'unknown-kid=' } }), 'FST_COGNITO_INVALID_TOKEN'],
+    ['modified payload', `${header}.${b64({ ...claims, username: 'mallory' })}.${good.split('.')[2] ?? ''}`, 'FST_COGNITO_INVALID_TOKEN'],
+    ['200 KB of claims', idp.mintAccessToken('alice', CLIENT_IDS.public, { claims: { filler: 'x'.repeat(200_000) } }), 'FST_COGNITO_INVALID_TOKEN'],
+    ['garbage', 'abc', 'FST_COGNITO_INVALID_TOKEN']
+  ]
+  for (const [name, tokenOrPromise, code] of cases) {
+    const token = await tokenOrPromise
+    const response = await app.inject({ url: '/me', headers: bearer(token) })
+    assert.equal(response.statusCode, 401, name)
+    assert.equal(response.json().code, code, name)
+    assert.doesNotMatch(response.body, new RegExp(token.slice(-20).replace(/[-.]/g, '\\$&')), `${name}: the token is not echoed`)
+  }
+})

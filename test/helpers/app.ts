@@ -1,0 +1,128 @@
+import type { TestContext } from 'node:test'
+import Fastify, { type FastifyInstance, type LightMyRequestResponse } from 'fastify'
+import fastifyCognito, { type FastifyCognitoOptions } from '../../lib/index.js'
+import { startLocalCognito, type LocalCognito, type LocalCognitoOptions } from '../../lib/testing/index.js'
+
+export const APP_ORIGIN = 'http://localhost:3000'
+export const REDIRECT_URI = `${APP_ORIGIN}/login/redirect`
+export const LOGOUT_URI = `${APP_ORIGIN}/`
+export const SECURE_REDIRECT_URI = 'https://app.example.com/login/redirect'
+export const SESSION_SECRET = 'test-session-secret-with-at-least-32-chars'
+export const CONFIDENTIAL_SECRET = 'confidential-client-secret-0123456789'
+
+export type ClientMode = 'public' | 'confidential'
+export const CLIENT_IDS: Record<ClientMode, string> = { public: 'test-public-client', confidential: 'test-confidential-client' }
+
+/** A local Cognito with one public and one confidential app client, alice (admin, editor) and bob (no group). */
+export async function startIdp (t: TestContext, overrides: LocalCognitoOptions = {}): Promise<LocalCognito> {
+  const callbackUrls = [REDIRECT_URI, SECURE_REDIRECT_URI]
+  const idp = await startLocalCognito({
+    resourceServers: [{ identifier: 'orders', scopes: ['read', 'write'] }],
+    users: [
+      { username: 'alice', password: 'alice-password-1', email: 'alice@example.com', groups: ['admin', 'editor'] },
+      { username: 'bob', password: 'bob-password-1', email: 'bob@example.com' }
+    ],
+    clients: [
+      { clientId: CLIENT_IDS.public, callbackUrls, logoutUrls: [LOGOUT_URI] },
+      { clientId: CLIENT_IDS.confidential, clientSecret: CONFIDENTIAL_SECRET, callbackUrls, logoutUrls: [LOGOUT_URI] }
+    ],
+    ...overrides
+  })
+  t.after(async () => { await idp.close() })
+  return idp
+}
+
+export function pluginOptions (idp: LocalCognito, mode: ClientMode, overrides: Partial<FastifyCognitoOptions> = {}): FastifyCognitoOptions {
+  return {
+    userPoolId: idp.userPoolId,
+    clientId: CLIENT_IDS[mode],
+    ...(mode === 'confidential' ? { clientSecret: CONFIDENTIAL_SECRET } : {}),
+    domain: idp.domain,
+    issuer: idp.issuer,
+    redirectUri: REDIRECT_URI,
+    logoutUri: LOGOUT_URI,
+    sessionSecret: SESSION_SECRET,
+    ...overrides
+  }
+}
+
+/** An app with the plugin and a few guarded routes, closed after the test. */
+export async function buildApp (t: TestContext, idp: LocalCognito, mode: ClientMode = 'public', overrides: Partial<FastifyCognitoOptions> = {}): Promise<FastifyInstance> {
+  const app = Fastify()
+  t.after(async () => { await app.close() })
+  await app.register(fastifyCognito, pluginOptions(idp, mode, overrides))
+  app.get('/me', { preHandler: app.cognito.requireAuth() }, async (request) => ({ user: request.user, tokenPayload: request.tokenPayload }))
+  app.get('/admin', { preHandler: app.cognito.requireAuth({ groups: ['admin', 'editor'] }) }, async () => ({ ok: 'admin' }))
+  app.get('/edit', { preHandler: app.cognito.requireAuth({ groups: ['admin', 'publisher'], anyGroup: true }) }, async () => ({ ok: 'edit' }))
+  app.get('/orders', { preHandler: app.cognito.requireAuth({ scopes: ['orders/read'] }) }, async () => ({ ok: 'orders' }))
+  app.get('/public', async (request) => ({ user: request.user, tokenPayload: request.tokenPayload }))
+  await app.ready()
+  return app
+}
+
+/** Keeps the cookies a browser would keep, from inject responses. */
+export class CookieJar {
+  readonly cookies = new Map<string, string>()
+
+  store (response: LightMyRequestResponse): this {
+    for (const cookie of response.cookies as Array<{ name: string, value: string, maxAge?: number, expires?: Date }>) {
+      const expired = cookie.maxAge === 0 || (cookie.expires !== undefined && cookie.expires.getTime() <= Date.now()) || cookie.value === ''
+      if (expired) this.cookies.delete(cookie.name)
+      else this.cookies.set(cookie.name, cookie.value)
+    }
+    return this
+  }
+
+  get header (): string {
+    return [...this.cookies].map(([name, value]) => `${name}=${value}`).join('; ')
+  }
+
+  clone (): CookieJar {
+    const copy = new CookieJar()
+    for (const [name, value] of this.cookies) copy.cookies.set(name, value)
+    return copy
+  }
+}
+
+export function location (response: { headers: Record<string, unknown> }): string {
+  const value = response.headers.location
+  if (typeof value !== 'string') throw new Error(`expected a redirect, got no location (status ${String((response as { statusCode?: number }).statusCode)})`)
+  return value
+}
+
+/** Signs in at the local IdP's form, as a browser would, and returns the callback URL Cognito sends back. */
+export async function signInAtIdp (idp: LocalCognito, authorizeUrl: string, username: string, password: string): Promise<URL> {
+  const authorize = await fetch(authorizeUrl, { redirect: 'manual' })
+  const form = new URL(location({ headers: Object.fromEntries(authorize.headers) }), idp.domain)
+  const signIn = await fetch(form, {
+    method: 'POST',
+    body: new URLSearchParams({ username, password }),
+    redirect: 'manual'
+  })
+  if (signIn.status !== 302) throw new Error(`sign-in failed with status ${signIn.status}`)
+  return new URL(location({ headers: Object.fromEntries(signIn.headers) }))
+}
+
+export interface LoginResult {
+  jar: CookieJar
+  callback: LightMyRequestResponse
+  callbackUrl: URL
+  /** The jar as it was just before the callback (holds the login transaction). */
+  jarBeforeCallback: CookieJar
+}
+
+/** The whole browser login: /login -> IdP form -> /login/redirect, cookies kept in a jar. */
+export async function login (
+  app: FastifyInstance,
+  idp: LocalCognito,
+  { username = 'alice', password = `${username}-password-1`, returnTo, jar = new CookieJar() }: { username?: string, password?: string, returnTo?: string, jar?: CookieJar } = {}
+): Promise<LoginResult> {
+  const start = await app.inject({ url: '/login' + (returnTo === undefined ? '' : `?returnTo=${encodeURIComponent(returnTo)}`), headers: { cookie: jar.header } })
+  if (start.statusCode !== 302) throw new Error(`/login answered ${start.statusCode}: ${start.body}`)
+  jar.store(start)
+  const callbackUrl = await signInAtIdp(idp, location(start), username, password)
+  const jarBeforeCallback = jar.clone()
+  const callback = await app.inject({ url: callbackUrl.pathname + callbackUrl.search, headers: { cookie: jar.header } })
+  jar.store(callback)
+  return { jar, callback, callbackUrl, jarBeforeCallback }
+}
