@@ -1,0 +1,81 @@
+import Fastify, { type FastifyRequest, type preHandlerAsyncHookHandler } from 'fastify'
+import { describe, expect, test } from 'tstyche'
+import fastifyCognito, {
+  CognitoError,
+  CognitoForbiddenError,
+  fastifyCognito as namedExport,
+  type CognitoAccessTokenPayload,
+  type CognitoIdTokenPayload,
+  type CognitoUser,
+  type FastifyCognitoOptions
+} from '../../lib/index.js'
+
+declare module '../../lib/index.js' {
+  interface FastifyCognitoClaims {
+    'custom:tenant'?: string
+  }
+}
+
+describe('registration', () => {
+  test('default and named exports are the same plugin', () => {
+    expect(namedExport).type.toBe(fastifyCognito)
+  })
+
+  test('the options are checked', () => {
+    const app = Fastify()
+    const options: FastifyCognitoOptions = {
+      userPoolId: 'eu-west-1_AbCdEf123',
+      clientId: 'abc',
+      domain: 'https://x.auth.eu-west-1.amazoncognito.com',
+      redirectUri: 'https://app.example.com/login/redirect',
+      sessionSecret: ['x'.repeat(32)]
+    }
+    expect(app.register(fastifyCognito, options)).type.not.toRaiseError()
+    expect(app.register(fastifyCognito, { ...options, scopes: 'openid' })).type.toRaiseError()
+    expect<FastifyCognitoOptions>().type.not.toBeAssignableFrom({ clientId: 'abc' })
+  })
+})
+
+describe('decorators', () => {
+  const app = Fastify()
+
+  test('app.cognito.requireAuth returns a preHandler', () => {
+    expect(app.cognito.requireAuth()).type.toBe<preHandlerAsyncHookHandler>()
+    expect(app.cognito.requireAuth({ groups: ['admin'], anyGroup: true, scopes: ['orders/read'] })).type.toBe<preHandlerAsyncHookHandler>()
+    expect(app.cognito.requireAuth).type.not.toBeCallableWith({ groups: 'admin' })
+  })
+
+  test('verifyAccessToken resolves to the access-token claims', () => {
+    expect(app.cognito.verifyAccessToken('t')).type.toBe<Promise<CognitoAccessTokenPayload>>()
+    expect(app.cognito.verifyIdToken('t', { nonce: 'n' })).type.toBe<Promise<CognitoIdTokenPayload>>()
+  })
+
+  test('request.user and request.tokenPayload are typed, and nullable', () => {
+    expect<FastifyRequest['user']>().type.toBe<CognitoUser | null>()
+    expect<FastifyRequest['tokenPayload']>().type.toBe<CognitoAccessTokenPayload | null>()
+    app.get('/me', { preHandler: app.cognito.requireAuth() }, async (request) => {
+      expect(request.user?.groups).type.toBe<string[] | undefined>()
+      expect(request.tokenPayload?.client_id).type.toBe<string | undefined>()
+      expect(request.tokenPayload?.['cognito:groups']).type.toBe<string[] | undefined>()
+      return null
+    })
+  })
+
+  test('custom claims merged into FastifyCognitoClaims flow into handlers', () => {
+    app.get('/tenant', async (request) => {
+      expect(request.tokenPayload?.['custom:tenant']).type.toBe<string | undefined>()
+      expect(request.user?.claims['custom:tenant']).type.toBe<string | undefined>()
+      return null
+    })
+  })
+})
+
+describe('errors', () => {
+  test('errors carry code and statusCode', () => {
+    const error = new CognitoForbiddenError('no')
+    expect(error).type.toBeAssignableTo<CognitoError>()
+    expect(error.code).type.toBe<string>()
+    expect(error.statusCode).type.toBe<number>()
+    expect(error.missingGroups).type.toBe<readonly string[]>()
+  })
+})
