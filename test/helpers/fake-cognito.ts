@@ -1,0 +1,56 @@
+import type { TestContext } from 'node:test'
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
+import { CookieJar, location } from './app.js'
+
+export type FakeHandler = (request: FastifyRequest, reply: FastifyReply) => unknown
+
+/**
+ * A programmable stand-in for Cognito's back-channel endpoints on loopback, for faults a real IdP cannot be asked
+ * to produce: slow or oversized answers, 5xx, non-JSON, crafted tokens. Tokens it returns are minted by the real
+ * local IdP, so they verify against that IdP's JWKS (the plugin's `issuer`).
+ */
+export async function startFakeCognito (t: TestContext, handlers: { token?: FakeHandler, revoke?: FakeHandler, jwks?: FakeHandler }): Promise<{ domain: string, calls: Record<string, number>, forms: Array<Record<string, string>> }> {
+  // Hanging handlers must not hold the test's end: close drops every connection.
+  const app = Fastify({ forceCloseConnections: true })
+  const calls: Record<string, number> = { token: 0, revoke: 0, jwks: 0 }
+  const forms: Array<Record<string, string>> = []
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_request, body, done) => {
+    done(null, Object.fromEntries(new URLSearchParams(body as string)))
+  })
+  const route = (name: 'token' | 'revoke' | 'jwks'): FakeHandler => async (request, reply) => {
+    calls[name] = (calls[name] ?? 0) + 1
+    if (request.body !== undefined) forms.push(request.body as Record<string, string>)
+    const handler = handlers[name]
+    if (handler === undefined) return await reply.code(404).send({ error: 'not_found' })
+    return await handler(request, reply)
+  }
+  app.post('/oauth2/token', route('token'))
+  app.post('/oauth2/revoke', route('revoke'))
+  app.get('/jwks.json', route('jwks'))
+  await app.listen({ host: '127.0.0.1', port: 0 })
+  t.after(async () => { await app.close() })
+  const address = app.server.address()
+  if (address === null || typeof address === 'string') throw new Error('no address')
+  return { domain: `http://127.0.0.1:${address.port}`, calls, forms }
+}
+
+export interface PendingLogin {
+  jar: CookieJar
+  state: string
+  nonce: string
+  /** The callback path for the given code (and this login's state). */
+  callback: (code?: string) => string
+}
+
+/** Starts a login at the app and returns what the callback needs, without going through any sign-in form. */
+export async function startLogin (app: FastifyInstance): Promise<PendingLogin> {
+  const response = await app.inject({ url: '/login' })
+  const url = new URL(location(response))
+  const state = url.searchParams.get('state') ?? ''
+  return {
+    jar: new CookieJar().store(response),
+    state,
+    nonce: url.searchParams.get('nonce') ?? '',
+    callback: (code = 'any-code') => `/login/redirect?code=${encodeURIComponent(code)}&state=${encodeURIComponent(state)}`
+  }
+}
