@@ -1,0 +1,10 @@
+export { startLocalCognito } from './server.js'
+export type {
+  LocalCognito,
+  LocalCognitoClient,
+  LocalCognitoOptions,
+  LocalCognitoRequestCounters,
+  LocalCognitoResourceServer,
+  LocalCognitoTokenOverrides,
+  LocalCognitoUser
+} from './types.js'

@@ -1,0 +1,85 @@
+import type { FastifyInstance } from 'fastify'
+import { authenticateClient } from './client-auth.js'
+import { findUser, type Context } from './context.js'
+import { formParams, oauthError, type Params } from './http.js'
+import { s256 } from './jwt.js'
+import { issueTokens, type TokenResponse } from './tokens.js'
+import type { ResolvedClient } from './types.js'
+
+type GrantResult = TokenResponse | { error: string }
+
+// RFC 7636 4.1: 43 to 128 unreserved characters.
+const CODE_VERIFIER = /^[A-Za-z0-9._~-]{43,128}$/
+
+function exchangeCode (ctx: Context, client: ResolvedClient, body: Params): GrantResult {
+  const value = body.get('code')
+  const redirectUri = body.get('redirect_uri')
+  if (value === undefined || redirectUri === undefined) return { error: 'invalid_request' }
+  const code = ctx.stores.takeCode(value)
+  if (code === undefined || code.expiresAt <= ctx.config.now()) return { error: 'invalid_grant' }
+  if (code.clientId !== client.clientId || code.redirectUri !== redirectUri) return { error: 'invalid_grant' }
+  // PKCE is enforced only when the authorize request carried a challenge, exactly as Cognito does.
+  if (code.codeChallenge !== undefined) {
+    const verifier = body.get('code_verifier')
+    if (verifier === undefined || !CODE_VERIFIER.test(verifier) || s256(verifier) !== code.codeChallenge) {
+      return { error: 'invalid_grant' }
+    }
+  }
+  const user = findUser(ctx, code.username)
+  if (user === undefined) return { error: 'invalid_grant' }
+  const session = ctx.stores.createSession({
+    username: user.username,
+    clientId: client.clientId,
+    scopes: code.scopes,
+    authTime: code.authTime
+  })
+  return issueTokens(ctx, client, user, session, {
+    withRefreshToken: true,
+    ...(code.nonce !== undefined ? { nonce: code.nonce } : {})
+  })
+}
+
+function refresh (ctx: Context, client: ResolvedClient, body: Params): GrantResult {
+  const value = body.get('refresh_token')
+  if (value === undefined) return { error: 'invalid_request' }
+  const record = ctx.stores.usableRefreshToken(value)
+  if (record === undefined || record.session.clientId !== client.clientId) return { error: 'invalid_grant' }
+  const user = findUser(ctx, record.session.username)
+  if (user === undefined) return { error: 'invalid_grant' }
+  if (client.refreshTokenRotation) {
+    // The first rotation starts the grace period; later uses inside it do not extend it.
+    record.retiresAt ??= ctx.config.now() + client.rotationGracePeriodSeconds * 1000
+  }
+  // No nonce on refreshed ID tokens (OIDC Core 12.2), and no refresh token unless rotation is on.
+  return issueTokens(ctx, client, user, record.session, { withRefreshToken: client.refreshTokenRotation })
+}
+
+export function registerTokenRoute (app: FastifyInstance, ctx: Context): void {
+  app.post('/oauth2/token', async (request, reply) => {
+    ctx.requests.token++
+    reply
+      .header('access-control-allow-origin', '*')
+      .header('cache-control', 'no-store')
+      .header('pragma', 'no-cache')
+    const body = formParams(request)
+    if (body === undefined) return oauthError(reply, 400, 'invalid_request')
+    const grantType = body.get('grant_type')
+    if (grantType === 'authorization_code') ctx.requests.tokenAuthorizationCode++
+    if (grantType === 'refresh_token') ctx.requests.tokenRefresh++
+    if (grantType === undefined || body.isRepeated()) return oauthError(reply, 400, 'invalid_request')
+
+    // Client authentication comes first, so a failed attempt never consumes the code.
+    const auth = authenticateClient(ctx, request.headers.authorization, body)
+    if (!auth.ok) return oauthError(reply, 400, auth.error)
+
+    let result: GrantResult
+    if (grantType === 'authorization_code') result = exchangeCode(ctx, auth.client, body)
+    else if (grantType === 'refresh_token') result = refresh(ctx, auth.client, body)
+    // These app clients are never machine-to-machine clients.
+    else if (grantType === 'client_credentials') result = { error: 'unauthorized_client' }
+    else result = { error: 'unsupported_grant_type' }
+
+    if ('error' in result) return oauthError(reply, 400, result.error)
+    return reply.code(200).type('application/json;charset=UTF-8').send(result)
+  })
+}

@@ -1,0 +1,118 @@
+export interface LocalCognitoUser {
+  username: string
+  password: string
+  /** Default: a random UUID fixed at start. */
+  sub?: string
+  email?: string
+  /** Default true when `email` is set. */
+  emailVerified?: boolean
+  phoneNumber?: string
+  name?: string
+  /** No groups means no `cognito:groups` claim at all, as with Cognito. */
+  groups?: string[]
+  /** Extra user attributes, e.g. `{ 'custom:tenant': 'acme' }`; they become ID token and userInfo claims. */
+  attributes?: Record<string, string>
+}
+
+export interface LocalCognitoClient {
+  clientId: string
+  /** Present means a confidential client (HTTP Basic or body authentication, as Cognito accepts both). */
+  clientSecret?: string
+  /** `redirect_uri` must match one of these exactly. */
+  callbackUrls: string[]
+  /** Allowed sign-out URLs for `/logout?logout_uri=`. */
+  logoutUrls?: string[]
+  /** Default: openid, email, phone, profile, aws.cognito.signin.user.admin and every resource-server scope. */
+  allowedScopes?: string[]
+  /** Default 3600. Unlike Cognito there is no 5-minute minimum, so tests can use 1-2 s. */
+  accessTokenValiditySeconds?: number
+  /** Default 3600. */
+  idTokenValiditySeconds?: number
+  /** Default 30 days. */
+  refreshTokenValiditySeconds?: number
+  /** Default false: a refresh answers without a new refresh token. */
+  refreshTokenRotation?: boolean
+  /** 0 to 60 as with Cognito; default 10. */
+  rotationGracePeriodSeconds?: number
+  /** Default true: tokens carry `jti`/`origin_jti` and `/oauth2/revoke` works. */
+  enableTokenRevocation?: boolean
+}
+
+export interface LocalCognitoResourceServer {
+  identifier: string
+  scopes: string[]
+}
+
+export interface LocalCognitoOptions {
+  /** Default '127.0.0.1'. */
+  host?: string
+  /** Default 0 (a free port). */
+  port?: number
+  /** Default 'us-east-1'. */
+  region?: string
+  /** Default `<region>_LOCALpool`. */
+  userPoolId?: string
+  /** Default: alice (group admin) and bob (no groups). */
+  users?: LocalCognitoUser[]
+  /** Default: 'local-public-client' and 'local-confidential-client'. */
+  clients?: LocalCognitoClient[]
+  /** `{ identifier: 'orders', scopes: ['read'] }` gives the scope 'orders/read'. */
+  resourceServers?: LocalCognitoResourceServer[]
+  /** Clock in milliseconds, default Date.now; every iat/exp/auth_time and every expiry uses it. */
+  now?: () => number
+  /** Default false. */
+  logger?: boolean
+}
+
+export interface LocalCognitoTokenOverrides {
+  /** Merged over the default claims; a key set to undefined removes that claim. */
+  claims?: Record<string, unknown>
+  /** Merged over `{ kid, alg: 'RS256' }`; a key set to undefined removes it. */
+  header?: Record<string, unknown>
+  /** May be negative for an already expired token. */
+  expiresInSeconds?: number
+}
+
+export interface LocalCognitoRequestCounters {
+  authorize: number
+  login: number
+  token: number
+  tokenAuthorizationCode: number
+  tokenRefresh: number
+  userInfo: number
+  revoke: number
+  logout: number
+  jwks: number
+  discovery: number
+}
+
+export interface LocalCognito {
+  /** Hosted UI and oauth2 endpoints, e.g. 'http://127.0.0.1:45678'. */
+  domain: string
+  /** `${domain}/${userPoolId}`; discovery and JWKS live under it. */
+  issuer: string
+  jwksUri: string
+  userPoolId: string
+  region: string
+  /** With defaults filled in. */
+  clients: LocalCognitoClient[]
+  /** With `sub` and the other defaults filled in. */
+  users: LocalCognitoUser[]
+  /** Live counters. */
+  requests: LocalCognitoRequestCounters
+  /** The query of the last `/oauth2/authorize` call. */
+  lastAuthorizeQuery: Record<string, string> | undefined
+  mintAccessToken (username: string, clientId: string, overrides?: LocalCognitoTokenOverrides): Promise<string>
+  mintIdToken (username: string, clientId: string, overrides?: LocalCognitoTokenOverrides & { nonce?: string }): Promise<string>
+  /** New key pairs with new kids; the old kids leave the JWKS. */
+  rotateKeys (): Promise<void>
+  /** false makes jwks.json answer 503 until set back. */
+  setJwksAvailable (available: boolean): void
+  /** As GlobalSignOut: every refresh token dies and userInfo rejects every access token issued so far. */
+  revokeAllSessions (): void
+  close (): Promise<void>
+}
+
+export type ResolvedUser = LocalCognitoUser & { sub: string }
+
+export type ResolvedClient = LocalCognitoClient & Required<Omit<LocalCognitoClient, 'clientSecret'>>
