@@ -1,6 +1,7 @@
 import { createHash, hkdfSync } from 'node:crypto'
 import { CognitoOptionsError } from './errors.js'
 import { isSafeReturnTo } from './return-to.js'
+import { parseKeySet } from './tokens/jwks.js'
 
 /** What `app.register(fastifyCognito, options)` accepts. */
 export interface FastifyCognitoOptions {
@@ -45,6 +46,12 @@ export interface FastifyCognitoOptions {
   clockTolerance?: number
   /** Minimum milliseconds between two JWKS fetches caused by unknown key ids. Default 30000. */
   jwksCooldown?: number
+  /**
+   * The pool's JWKS document (`{ keys: [...] }`) to use instead of fetching `jwksUri`: for tests (see
+   * `createTokenIssuer` in fastify-cognito/testing) and networks that cannot reach Cognito's key endpoint.
+   * Key rotation then needs a restart.
+   */
+  jwks?: { keys: unknown[] }
   /** Fetch the JWKS when the server starts (`onReady`), so the first request does not wait for it. Default true. */
   prefetchJwks?: boolean
 }
@@ -71,6 +78,7 @@ export interface ResolvedCognitoOptions {
   clockTolerance: number
   jwksCooldown: number
   prefetchJwks: boolean
+  jwks: { keys: unknown[] } | undefined
 }
 
 const USER_POOL_ID = /^([a-z]{2}(?:-[a-z]+)+-\d)_[0-9A-Za-z]+$/
@@ -159,6 +167,16 @@ function validatePrefix (value: unknown): string {
   return value
 }
 
+function validateJwks (value: unknown): { keys: unknown[] } | undefined {
+  if (value === undefined) return undefined
+  try {
+    parseKeySet(value)
+  } catch (error) {
+    fail('jwks', `must be a JWKS document with at least one RSA signing key of 2048 bits or more (${(error as Error).message})`)
+  }
+  return value as { keys: unknown[] }
+}
+
 export function resolveOptions (raw: FastifyCognitoOptions): ResolvedCognitoOptions {
   if (raw === null || typeof raw !== 'object') throw new CognitoOptionsError('fastify-cognito: options are required')
 
@@ -218,6 +236,7 @@ export function resolveOptions (raw: FastifyCognitoOptions): ResolvedCognitoOpti
     httpTimeout: positiveInteger(raw.httpTimeout, 'httpTimeout', 5000),
     clockTolerance: positiveInteger(raw.clockTolerance, 'clockTolerance', 5, { allowZero: true }),
     jwksCooldown: positiveInteger(raw.jwksCooldown, 'jwksCooldown', 30_000, { allowZero: true }),
-    prefetchJwks: raw.prefetchJwks ?? true
+    prefetchJwks: raw.prefetchJwks ?? true,
+    jwks: validateJwks(raw.jwks)
   }
 }

@@ -22,7 +22,7 @@ const plugin: FastifyPluginAsync<FastifyCognitoOptions> = async function fastify
   if (!fastify.hasPlugin('@fastify/cookie')) await fastify.register(fastifyCookie)
 
   const http = new CognitoHttpClient(options.httpTimeout)
-  const keys = new JwksKeyStore(http, options.jwksUri, options.jwksCooldown)
+  const keys = new JwksKeyStore(http, options.jwksUri, options.jwksCooldown, Date.now, options.jwks)
   const verifier = new CognitoTokenVerifier(keys, options)
   const client = new CognitoClient(http, options)
   const store = await SessionStore.register(fastify, options)

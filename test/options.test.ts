@@ -106,3 +106,5 @@ test('clockTolerance may be 0 but not negative', () => {
 test('jwksCooldown must be a whole number', () => rejects({ jwksCooldown: 1.5 }, 'jwksCooldown'))
 test('sessionMaxAge must be positive', () => rejects({ sessionMaxAge: -5 }, 'sessionMaxAge'))
 test('prefetchJwks must be a boolean', () => rejects({ prefetchJwks: 1 }, 'prefetchJwks'))
+test('jwks must hold a usable RSA key', () => rejects({ jwks: { keys: [{ kty: 'EC' }] } }, 'jwks', /RSA signing key/))
+test('jwks must be a JWKS document', () => rejects({ jwks: [] }, 'jwks'))

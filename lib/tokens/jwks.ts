@@ -21,6 +21,19 @@ function toRsaSigningKey (jwk: unknown): [string, KeyObject] | undefined {
   }
 }
 
+/** The usable keys of a JWKS document; throws when it has none. */
+export function parseKeySet (jwks: unknown): Map<string, KeyObject> {
+  const keys = (jwks as { keys?: unknown } | null)?.keys
+  if (!Array.isArray(keys)) throw new Error('no "keys" array')
+  const usable = new Map<string, KeyObject>()
+  for (const jwk of keys) {
+    const entry = toRsaSigningKey(jwk)
+    if (entry !== undefined) usable.set(entry[0], entry[1])
+  }
+  if (usable.size === 0) throw new Error('no RS256 signing key of 2048 bits or more')
+  return usable
+}
+
 /**
  * The user pool's signing keys as node:crypto KeyObjects, fetched once and kept for the process. An unknown
  * `kid` (key rotation) triggers one refetch, at most one per `cooldown` ms however many tokens ask, and
@@ -38,11 +51,16 @@ export class JwksKeyStore {
   #inflight: Promise<void> | undefined
   #fetchCount = 0
 
-  constructor (http: CognitoHttpClient, jwksUri: string, cooldown: number, now: () => number = Date.now) {
+  readonly #static: boolean
+
+  /** With `staticKeys` (a JWKS object) the store never fetches: tests and air-gapped deployments. */
+  constructor (http: CognitoHttpClient, jwksUri: string, cooldown: number, now: () => number = Date.now, staticKeys?: unknown) {
     this.#http = http
     this.#jwksUri = jwksUri
     this.#cooldown = cooldown
     this.#now = now
+    this.#static = staticKeys !== undefined
+    if (staticKeys !== undefined) this.#keys = parseKeySet(staticKeys)
   }
 
   /** How many times the JWKS was fetched (for diagnostics and tests). */
@@ -58,6 +76,7 @@ export class JwksKeyStore {
   async getKey (kid: string): Promise<KeyObject> {
     const cached = this.#keys.get(kid)
     if (cached !== undefined) return cached
+    if (this.#static) throw new CognitoInvalidTokenError('Token is signed by an unknown key')
     if (this.#inflight === undefined) {
       const wait = this.#keys.size === 0 && this.#lastFetchFailed ? Math.min(RETRY_AFTER_FAILURE_MS, this.#cooldown) : this.#cooldown
       if (this.#now() - this.#lastFetchAt < wait) {
@@ -73,6 +92,7 @@ export class JwksKeyStore {
 
   /** Fetches the JWKS now (joining a fetch in flight). Rejects with CognitoIdpUnavailableError on failure. */
   async refresh (): Promise<void> {
+    if (this.#static) return
     this.#inflight ??= this.#fetch().finally(() => { this.#inflight = undefined })
     await this.#inflight
   }
@@ -83,15 +103,7 @@ export class JwksKeyStore {
     try {
       const response = await this.#http.send({ method: 'GET', url: this.#jwksUri, endpointName: 'JWKS endpoint', headers: { accept: 'application/json' } })
       if (response.statusCode !== 200) throw new Error(`status ${response.statusCode}`)
-      const { keys } = parseJsonObject(response, 'JWKS endpoint')
-      if (!Array.isArray(keys)) throw new Error('no "keys" array')
-      const usable = new Map<string, KeyObject>()
-      for (const jwk of keys) {
-        const entry = toRsaSigningKey(jwk)
-        if (entry !== undefined) usable.set(entry[0], entry[1])
-      }
-      if (usable.size === 0) throw new Error('no RS256 signing key of 2048 bits or more')
-      this.#keys = usable
+      this.#keys = parseKeySet(parseJsonObject(response, 'JWKS endpoint'))
       this.#lastFetchFailed = false
     } catch (error) {
       this.#lastFetchFailed = true
