@@ -54,3 +54,26 @@ export async function startLogin (app: FastifyInstance): Promise<PendingLogin> {
     callback: (code = 'any-code') => `/login/redirect?code=${encodeURIComponent(code)}&state=${encodeURIComponent(state)}`
   }
 }
+
+export interface ExchangeRecord {
+  form: Record<string, string>
+  authorization: string | undefined
+  status: number
+  body: string
+}
+
+/** A handler that forwards to the real local IdP and records what went over the back channel. */
+export function forwardTo (domain: string, path: string, records: ExchangeRecord[]): FakeHandler {
+  return async (request, reply) => {
+    const form = request.body as Record<string, string>
+    const authorization = request.headers.authorization
+    const response = await fetch(`${domain}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', ...(authorization === undefined ? {} : { authorization }) },
+      body: new URLSearchParams(form)
+    })
+    const body = await response.text()
+    records.push({ form, authorization, status: response.status, body })
+    return await reply.code(response.status).type(response.headers.get('content-type') ?? 'application/json').send(body)
+  }
+}

@@ -59,19 +59,6 @@ test('without openid no nonce is sent and the login still completes', async (t) 
   assert.deepEqual(me.json().user.scopes, ['orders/read'])
 })
 
-test('returnTo attacks are dropped: the login ends on afterLoginRedirect, never off-site', async (t) => {
-  const idp = await startIdp(t)
-  const app = await buildApp(t, idp, 'public', { afterLoginRedirect: '/home' })
-  const attacks = ['//evil.com', '/\\evil.com', 'https://evil.com', '/%2F%2Fevil.com', 'javascript:alert(1)', '\t//evil.com', '/' + 'a'.repeat(5000)]
-  for (const returnTo of attacks) {
-    const { callback } = await login(app, idp, { returnTo })
-    assert.equal(callback.statusCode, 302, returnTo)
-    assert.equal(callback.headers.location, '/home', returnTo)
-  }
-  const { callback } = await login(app, idp, { returnTo: '/orders?page=2' })
-  assert.equal(callback.headers.location, '/orders?page=2')
-})
-
 test('the plugin routes mount under prefix', async (t) => {
   const idp = await startIdp(t)
   const app = await buildApp(t, idp, 'public', { prefix: '/auth', redirectUri: 'http://localhost:3000/auth/login/redirect' })
