@@ -1,6 +1,6 @@
 import type { ResolvedConfig } from './config.js'
 import type { KeyRing } from './keys.js'
-import type { Stores } from './stores.js'
+import { Stores } from './stores.js'
 import type { LocalCognitoRequestCounters, ResolvedClient, ResolvedUser } from './types.js'
 
 /** Everything the route handlers share; `urls` is filled in once the server listens. */
@@ -12,6 +12,46 @@ export interface Context {
   urls: { domain: string, issuer: string }
   jwksAvailable: boolean
   lastAuthorizeQuery: Record<string, string> | undefined
+}
+
+export function createContext (config: ResolvedConfig, keys: KeyRing, urls: Context['urls']): Context {
+  return {
+    config,
+    keys,
+    stores: new Stores(config.now),
+    requests: {
+      authorize: 0,
+      login: 0,
+      token: 0,
+      tokenAuthorizationCode: 0,
+      tokenRefresh: 0,
+      userInfo: 0,
+      revoke: 0,
+      logout: 0,
+      jwks: 0,
+      discovery: 0
+    },
+    urls,
+    jwksAvailable: true,
+    lastAuthorizeQuery: undefined
+  }
+}
+
+/**
+ * Pools listening in this process, by domain: `loginAs()` finds a user's password through the pool the app's
+ * login redirect points at.
+ */
+const runningPools = new Map<string, Context>()
+
+export function trackRunningPool (ctx: Context): () => void {
+  runningPools.set(ctx.urls.domain, ctx)
+  return () => {
+    if (runningPools.get(ctx.urls.domain) === ctx) runningPools.delete(ctx.urls.domain)
+  }
+}
+
+export function runningPool (domain: string): Context | undefined {
+  return runningPools.get(domain)
 }
 
 export function nowSeconds (ctx: Context): number {

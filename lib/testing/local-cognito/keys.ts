@@ -36,6 +36,27 @@ async function createSigningKey (): Promise<SigningKey> {
   }
 }
 
+/**
+ * RSA key generation costs ~250 ms a key, and test suites start many pools. Every pool (and token issuer) started
+ * in this process therefore begins with the same two key pairs, generated once on first use. That is safe for
+ * tests: each pool has its own issuer, so a token of one pool never verifies at an app configured for another.
+ * `rotate()` always generates fresh keys and leaves this shared pair alone.
+ */
+let sharedKeys: Promise<[SigningKey, SigningKey]> | undefined
+
+async function createKeyPair (): Promise<[SigningKey, SigningKey]> {
+  return Promise.all([createSigningKey(), createSigningKey()])
+}
+
+function sharedKeyPair (): Promise<[SigningKey, SigningKey]> {
+  sharedKeys ??= createKeyPair().catch((error: unknown) => {
+    // A failed generation must not poison every later start.
+    sharedKeys = undefined
+    throw error
+  })
+  return sharedKeys
+}
+
 /** The pool's two keys: like Cognito, one signs ID tokens and the other access tokens. */
 export class KeyRing {
   #idKey: SigningKey
@@ -46,8 +67,9 @@ export class KeyRing {
     this.#accessKey = accessKey
   }
 
+  /** Starts with the process-wide shared key pair; `rotate()` then gives this ring fresh keys of its own. */
   static async create (): Promise<KeyRing> {
-    const [idKey, accessKey] = await Promise.all([createSigningKey(), createSigningKey()])
+    const [idKey, accessKey] = await sharedKeyPair()
     return new KeyRing(idKey, accessKey)
   }
 
@@ -60,7 +82,7 @@ export class KeyRing {
   }
 
   async rotate (): Promise<void> {
-    const [idKey, accessKey] = await Promise.all([createSigningKey(), createSigningKey()])
+    const [idKey, accessKey] = await createKeyPair()
     this.#idKey = idKey
     this.#accessKey = accessKey
   }

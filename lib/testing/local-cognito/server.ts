@@ -2,7 +2,7 @@ import type { AddressInfo } from 'node:net'
 import fastifyCookie from '@fastify/cookie'
 import Fastify, { type FastifyError, type FastifyReply, type FastifyRequest } from 'fastify'
 import { resolveConfig } from './config.js'
-import type { Context } from './context.js'
+import { createContext, trackRunningPool } from './context.js'
 import { errorPage, sendHtml } from './html.js'
 import { oauthError, pathOnly } from './http.js'
 import { KeyRing } from './keys.js'
@@ -11,7 +11,6 @@ import { registerBrowserRoutes } from './routes-browser.js'
 import { registerSessionRoutes } from './routes-session.js'
 import { registerTokenRoute } from './routes-token.js'
 import { registerWellKnownRoutes } from './routes-well-known.js'
-import { Stores } from './stores.js'
 import type { LocalCognito, LocalCognitoOptions } from './types.js'
 
 const BACK_CHANNEL = new Set(['/oauth2/token', '/oauth2/revoke', '/oauth2/userInfo'])
@@ -26,26 +25,7 @@ function handleError (error: FastifyError, request: FastifyRequest, reply: Fasti
 
 export async function startLocalCognito (options: LocalCognitoOptions = {}): Promise<LocalCognito> {
   const config = resolveConfig(options)
-  const ctx: Context = {
-    config,
-    keys: await KeyRing.create(),
-    stores: new Stores(config.now),
-    requests: {
-      authorize: 0,
-      login: 0,
-      token: 0,
-      tokenAuthorizationCode: 0,
-      tokenRefresh: 0,
-      userInfo: 0,
-      revoke: 0,
-      logout: 0,
-      jwks: 0,
-      discovery: 0
-    },
-    urls: { domain: '', issuer: '' },
-    jwksAvailable: true,
-    lastAuthorizeQuery: undefined
-  }
+  const ctx = createContext(config, await KeyRing.create(), { domain: '', issuer: '' })
 
   const app = Fastify({
     logger: config.logger
@@ -68,6 +48,7 @@ export async function startLocalCognito (options: LocalCognitoOptions = {}): Pro
   const domain = `http://${host}:${port}`
   const issuer = `${domain}/${config.userPoolId}`
   ctx.urls = { domain, issuer }
+  const untrack = trackRunningPool(ctx)
 
   return {
     domain,
@@ -86,6 +67,9 @@ export async function startLocalCognito (options: LocalCognitoOptions = {}): Pro
     rotateKeys: async () => { await ctx.keys.rotate() },
     setJwksAvailable: (available) => { ctx.jwksAvailable = available },
     revokeAllSessions: () => { ctx.stores.revokeAll() },
-    close: async () => { await app.close() }
+    close: async () => {
+      untrack()
+      await app.close()
+    }
   }
 }

@@ -104,7 +104,11 @@ export interface LocalCognito {
   lastAuthorizeQuery: Record<string, string> | undefined
   mintAccessToken (username: string, clientId: string, overrides?: LocalCognitoTokenOverrides): Promise<string>
   mintIdToken (username: string, clientId: string, overrides?: LocalCognitoTokenOverrides & { nonce?: string }): Promise<string>
-  /** New key pairs with new kids; the old kids leave the JWKS. */
+  /**
+   * New key pairs with new kids; the old kids leave the JWKS. Until then the pool signs with the two key pairs every
+   * pool and token issuer of this process starts with (generated once, to keep test suites fast; each pool has its
+   * own issuer, so a token of one pool never passes for another's).
+   */
   rotateKeys (): Promise<void>
   /** false makes jwks.json answer 503 until set back. */
   setJwksAvailable (available: boolean): void

@@ -1,0 +1,96 @@
+import { randomBytes } from 'node:crypto'
+
+/** Where the demo's settings come from: the environment (and `.env`), with local defaults. */
+export interface DemoConfig {
+  /** The host and port the app listens on. */
+  host: string
+  port: number
+  /** The app's URL as the browser sees it: `<baseUrl>/login/redirect` is the callback URL. */
+  baseUrl: string
+  sessionSecret: string
+  /** Real Cognito settings, or undefined for the bundled local IdP. */
+  cognito: RealCognitoConfig | undefined
+  /** Port of the local IdP (local mode only). */
+  localCognitoPort: number
+  /** Fastify's log level. */
+  logLevel: string
+}
+
+export interface RealCognitoConfig {
+  userPoolId: string
+  clientId: string
+  clientSecret: string | undefined
+  domain: string
+  /** Only for Cognito-compatible providers (such as the local IdP run on its own); Cognito's is derived. */
+  issuer: string | undefined
+}
+
+export const DEFAULT_PORT = 3000
+export const DEFAULT_LOCAL_COGNITO_PORT = 9339
+
+type Env = Record<string, string | undefined>
+
+/** An empty variable counts as unset, so `VAR=` in a shell or `.env` switches a setting back to its default. */
+function read (env: Env, name: string): string | undefined {
+  const value = env[name]?.trim()
+  return value === undefined || value === '' ? undefined : value
+}
+
+function readBaseUrl (env: Env, fallback: string): string {
+  return (read(env, 'APP_BASE_URL') ?? fallback).replace(/\/+$/, '')
+}
+
+function readPort (env: Env, name: string, fallback: number): number {
+  const value = read(env, name)
+  if (value === undefined) return fallback
+  const port = Number(value)
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`${name} must be a port number, got "${value}"`)
+  return port
+}
+
+function required (env: Env, names: string[]): Record<string, string> {
+  const missing = names.filter(name => read(env, name) === undefined)
+  if (missing.length > 0) {
+    throw new Error(`COGNITO_USER_POOL_ID is set, so the demo runs against a real user pool and also needs: ${missing.join(', ')} (see .env.example)`)
+  }
+  return Object.fromEntries(names.map(name => [name, read(env, name) as string]))
+}
+
+/** Local mode unless COGNITO_USER_POOL_ID is set; then every real-Cognito variable must be there too. */
+export function readConfig (env: Env = process.env): DemoConfig {
+  const host = read(env, 'HOST') ?? '127.0.0.1'
+  const port = readPort(env, 'PORT', DEFAULT_PORT)
+  const localCognitoPort = readPort(env, 'LOCAL_COGNITO_PORT', DEFAULT_LOCAL_COGNITO_PORT)
+  const logLevel = read(env, 'LOG_LEVEL') ?? 'warn'
+
+  if (read(env, 'COGNITO_USER_POOL_ID') === undefined) {
+    return {
+      host,
+      port,
+      baseUrl: readBaseUrl(env, `http://127.0.0.1:${port}`),
+      // A new secret per start is fine locally: the local IdP's sessions do not outlive the process either.
+      sessionSecret: read(env, 'SESSION_SECRET') ?? randomBytes(32).toString('base64url'),
+      cognito: undefined,
+      localCognitoPort,
+      logLevel
+    }
+  }
+
+  const vars = required(env, ['COGNITO_USER_POOL_ID', 'COGNITO_CLIENT_ID', 'COGNITO_DOMAIN', 'SESSION_SECRET'])
+  return {
+    host,
+    port,
+    // Cognito accepts plain-http callback URLs only on localhost (not 127.0.0.1).
+    baseUrl: readBaseUrl(env, `http://localhost:${port}`),
+    sessionSecret: vars.SESSION_SECRET as string,
+    cognito: {
+      userPoolId: vars.COGNITO_USER_POOL_ID as string,
+      clientId: vars.COGNITO_CLIENT_ID as string,
+      clientSecret: read(env, 'COGNITO_CLIENT_SECRET'),
+      domain: vars.COGNITO_DOMAIN as string,
+      issuer: read(env, 'COGNITO_ISSUER')
+    },
+    localCognitoPort,
+    logLevel
+  }
+}

@@ -1,0 +1,114 @@
+// The demo: `npm run example`. Without settings it starts the bundled local Cognito-compatible IdP and signs in
+// against it; with COGNITO_USER_POOL_ID and friends (see .env.example) the same app uses a real user pool.
+import { existsSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import type { FastifyCognitoOptions } from 'fastify-cognito'
+import { startLocalCognito, type LocalCognito } from 'fastify-cognito/testing'
+import { buildDemoApp } from './app.js'
+import { readConfig, type DemoConfig } from './config.js'
+import type { DemoUser } from './pages.js'
+
+const envFile = fileURLToPath(new URL('../../.env', import.meta.url))
+// Variables already set in the environment win over the file.
+if (existsSync(envFile)) process.loadEnvFile(envFile)
+
+const DEMO_USERS = [
+  { username: 'alice', password: 'alice-password-1', email: 'alice@example.com', name: 'Alice Admin', groups: ['admin'] },
+  { username: 'bob', password: 'bob-password-1', email: 'bob@example.com', name: 'Bob User' }
+]
+const LOCAL_CLIENT_ID = 'demo-app-client'
+
+interface Setup {
+  cognito: FastifyCognitoOptions
+  idpLabel: string
+  users: DemoUser[]
+  idp: LocalCognito | undefined
+}
+
+async function setUp (config: DemoConfig): Promise<Setup> {
+  const uris = { redirectUri: `${config.baseUrl}/login/redirect`, logoutUri: `${config.baseUrl}/` }
+  if (config.cognito !== undefined) {
+    const { userPoolId, clientId, clientSecret, domain, issuer } = config.cognito
+    return {
+      cognito: {
+        userPoolId,
+        clientId,
+        domain,
+        ...uris,
+        sessionSecret: config.sessionSecret,
+        ...(clientSecret !== undefined ? { clientSecret } : {}),
+        ...(issuer !== undefined ? { issuer } : {})
+      },
+      idpLabel: `the Cognito user pool ${userPoolId}`,
+      users: [],
+      idp: undefined
+    }
+  }
+  const idp = await startLocalCognito({
+    host: '127.0.0.1',
+    port: config.localCognitoPort,
+    users: DEMO_USERS,
+    // A public client: PKCE and no secret. Short-lived access tokens make the Refresh button worth pressing.
+    clients: [{ clientId: LOCAL_CLIENT_ID, callbackUrls: [uris.redirectUri], logoutUrls: [uris.logoutUri], accessTokenValiditySeconds: 900 }]
+  })
+  return {
+    cognito: { userPoolId: idp.userPoolId, clientId: LOCAL_CLIENT_ID, domain: idp.domain, issuer: idp.issuer, ...uris, sessionSecret: config.sessionSecret },
+    idpLabel: 'the local Cognito-compatible identity provider',
+    users: idp.users.map(user => ({ username: user.username, password: user.password, groups: user.groups ?? [] })),
+    idp
+  }
+}
+
+function banner (config: DemoConfig, setup: Setup): string {
+  const lines = ['', 'fastify-cognito demo', '', `  App:            ${config.baseUrl}/`]
+  if (setup.idp === undefined) {
+    lines.push(`  Cognito:        ${setup.cognito.domain} (user pool ${setup.cognito.userPoolId}, app client ${setup.cognito.clientId})`)
+  } else {
+    lines.push(`  Local Cognito:  ${setup.idp.domain} (user pool ${setup.idp.userPoolId}, app client ${LOCAL_CLIENT_ID})`, '  Demo users:')
+    for (const user of setup.users) {
+      const groups = user.groups.length === 0 ? 'no group' : `group ${user.groups.join(', ')}`
+      lines.push(`    ${user.username.padEnd(6)} / ${user.password.padEnd(17)} (${groups})`)
+    }
+  }
+  lines.push('', `  Open ${config.baseUrl}/ and click Login.`, '', 'Press Ctrl-C to stop.', '')
+  return lines.join('\n')
+}
+
+async function main (): Promise<void> {
+  const config = readConfig()
+  const setup = await setUp(config)
+  const app = await buildDemoApp({ cognito: setup.cognito, idpLabel: setup.idpLabel, users: setup.users, logLevel: config.logLevel })
+
+  let stopping = false
+  const stop = async (signal: string): Promise<void> => {
+    if (stopping) return
+    stopping = true
+    console.log(`\n${signal}: stopping the demo`)
+    await app.close()
+    await setup.idp?.close()
+    console.log('Stopped.')
+  }
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      stop(signal).then(() => process.exit(0), (error: unknown) => {
+        console.error(error)
+        process.exit(1)
+      })
+    })
+  }
+
+  try {
+    await app.listen({ host: config.host, port: config.port })
+  } catch (error) {
+    await setup.idp?.close()
+    throw error
+  }
+  console.log(banner(config, setup))
+}
+
+main().catch((error: unknown) => {
+  const code = (error as { code?: string }).code
+  console.error(`The demo could not start: ${error instanceof Error ? error.message : String(error)}`)
+  if (code === 'EADDRINUSE') console.error('Another program uses that port: set PORT (app) or LOCAL_COGNITO_PORT (local IdP), e.g. PORT=3100 npm run example')
+  process.exit(1)
+})
