@@ -121,6 +121,26 @@ export class CognitoSessionExpiredError extends CognitoError {
   }
 }
 
+/**
+ * Step-up (RFC 9470): the sign-in is older than the guard's `maxAge`. The client must sign in again
+ * (`prompt=login`); the WWW-Authenticate header carries `insufficient_user_authentication` and `max_age`.
+ */
+export class CognitoStepUpRequiredError extends CognitoError {
+  readonly maxAge: number
+
+  constructor (maxAge: number) {
+    super('FST_COGNITO_STEP_UP_REQUIRED', 401, `A sign-in of at most ${maxAge} seconds ago is required`)
+    this.maxAge = maxAge
+  }
+}
+
+/** The app's `onLogin` hook refused the sign-in (for example a disabled account). No session was created. */
+export class CognitoLoginRejectedError extends CognitoError {
+  constructor (message = 'The sign-in was refused', options?: { cause?: unknown }) {
+    super('FST_COGNITO_LOGIN_REJECTED', 403, message, options)
+  }
+}
+
 /** A state-changing route was called from another site (Origin / Sec-Fetch-Site). */
 export class CognitoCrossSiteRequestError extends CognitoError {
   constructor () {

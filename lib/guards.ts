@@ -3,10 +3,13 @@ import {
   CognitoError,
   CognitoForbiddenError,
   CognitoOptionsError,
+  CognitoStepUpRequiredError,
   CognitoUnauthenticatedError
 } from './errors.js'
+import { assertSessionAge, type SessionRefresher } from './session/refresh.js'
 import { safeReturnTo } from './return-to.js'
 import type { CognitoSessionData, SessionStore } from './session/store.js'
+import { deepFreeze } from './tokens/cache.js'
 import type { CognitoTokenVerifier } from './tokens/verifier.js'
 import type {
   CognitoAccessTokenPayload,
@@ -16,11 +19,20 @@ import type {
 } from './types.js'
 
 const BEARER = /^Bearer +([^\s]+) *$/i
+const BEARER_PREFIX = 'Bearer '
 
 export interface Authentication {
   tokenPayload: CognitoAccessTokenPayload
   user: CognitoUser
 }
+
+/**
+ * Authentications are built once per verified access token (and session) and then shared, deep-frozen, by every
+ * request that presents the same token: a handler cannot change what the next request sees. A Bearer token's is
+ * kept on its entry in the verifier's cache; a session's is keyed by the session object of the store's cache. Both
+ * leave with those entries.
+ */
+const sessionAuthentications = new WeakMap<CognitoSessionData, { id: CognitoIdTokenPayload | undefined, authentication?: Authentication }>()
 
 /**
  * The ID token in a session was verified (signature, issuer, audience, nonce) before the session was written,
@@ -31,7 +43,9 @@ function idTokenClaims (session: CognitoSessionData): CognitoIdTokenPayload | un
   const payload = session.idToken.split('.')[1]
   if (payload === undefined) return undefined
   try {
-    return JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as CognitoIdTokenPayload
+    const claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as CognitoIdTokenPayload
+    // userInfo (option `userInfo`) was fetched for the same user at sign-in; its attributes complete the claims.
+    return deepFreeze(session.userInfo === undefined ? claims : { ...claims, ...session.userInfo })
   } catch {
     return undefined
   }
@@ -79,8 +93,25 @@ function validateNames (value: unknown, option: string): string[] {
   return value
 }
 
+function validateMaxAge (value: unknown): number | undefined {
+  if (value === undefined) return undefined
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) {
+    throw new CognitoOptionsError('fastify-cognito: requireAuth option "maxAge" must be a whole number of seconds >= 0')
+  }
+  return value
+}
+
+/** Step-up (RFC 9470): the token must prove a sign-in at most `maxAge` seconds ago. */
+function assertRecentSignIn (claims: CognitoAccessTokenPayload, maxAge: number, now: number): void {
+  const authTime = claims.auth_time
+  if (typeof authTime !== 'number' || now - authTime > maxAge) throw new CognitoStepUpRequiredError(maxAge)
+}
+
 /** RFC 6750 3: the header value that tells a client why its bearer token was refused. */
 function wwwAuthenticate (error: CognitoError, scopes: readonly string[]): string {
+  if (error instanceof CognitoStepUpRequiredError) {
+    return `Bearer error="insufficient_user_authentication", error_description="A more recent sign-in is required", max_age=${error.maxAge}`
+  }
   if (error instanceof CognitoForbiddenError) {
     return error.missingScopes.length > 0 ? `Bearer error="insufficient_scope", scope="${scopes.join(' ')}"` : 'Bearer'
   }
@@ -93,6 +124,48 @@ export interface GuardDependencies {
   verifier: CognitoTokenVerifier
   store: SessionStore
   loginPath: string
+  /** Refreshes sessions whose access token has expired or is about to; absent: no automatic refresh. */
+  refresher?: SessionRefresher | undefined
+  /** Seconds before `exp` at which a session is already refreshed. */
+  refreshSkew?: number
+  /** Absolute session lifetime in seconds since sign-in. */
+  maxSessionAge?: number
+  /** Current time in epoch seconds. */
+  now?: () => number
+}
+
+const nowInSeconds = (): number => Date.now() / 1000
+
+/**
+ * Before a session is authenticated: end it when it outlived `maxSessionAge`, and refresh its tokens when the
+ * access token has expired or expires within `refreshSkew` (single flight, the new cookies go out on this reply).
+ * A network fault while the current token is still valid is logged and the request goes on with that token.
+ */
+function prepareSession (request: FastifyRequest, reply: FastifyReply, deps: GuardDependencies): Promise<void> | undefined {
+  // Synchronous (undefined) unless a refresh is due: most requests pay no promise and no microtask turn here.
+  const authorization = request.headers.authorization
+  if (typeof authorization === 'string' && /^bearer(\s|$)/i.test(authorization)) return
+  const session = deps.store.readSession(request)
+  if (session === null) return
+  const now = (deps.now ?? nowInSeconds)()
+  if (deps.maxSessionAge !== undefined) assertSessionAge(deps.store, request, reply, session, deps.maxSessionAge, now)
+  if (deps.refresher === undefined || session.refreshToken === undefined) return
+  if (session.expiresAt - now > (deps.refreshSkew ?? 0)) return
+  return refreshSession(request, reply, deps, session, now)
+}
+
+async function refreshSession (request: FastifyRequest, reply: FastifyReply, deps: GuardDependencies, session: CognitoSessionData, now: number): Promise<void> {
+  if (deps.refresher === undefined) return
+  try {
+    await deps.refresher.refresh(request, reply, session)
+  } catch (error) {
+    const stillValid = session.expiresAt > now
+    if (stillValid && error instanceof CognitoError && error.statusCode >= 500) {
+      request.log.warn({ code: error.code }, 'fastify-cognito: refreshing an expiring session failed; the current token is used')
+      return
+    }
+    throw error
+  }
 }
 
 /**
@@ -100,17 +173,85 @@ export interface GuardDependencies {
  * token never falls back to the cookie) or else from the session cookie, with the same token checks.
  */
 export async function authenticate (request: FastifyRequest, deps: GuardDependencies): Promise<Authentication> {
+  return authenticateNow(request, deps)
+}
+
+/**
+ * As authenticate, synchronous whenever it can be (a cached token, or a key already held): the guard's hot path
+ * then runs without a promise or a microtask turn. Throws (or rejects) with a typed CognitoError.
+ */
+export function authenticateNow (request: FastifyRequest, deps: GuardDependencies): Authentication | Promise<Authentication> {
+  const { verifier } = deps
   const authorization = request.headers.authorization
-  if (typeof authorization === 'string' && /^bearer(\s|$)/i.test(authorization)) {
-    const match = BEARER.exec(authorization)
-    if (match === null) throw new CognitoUnauthenticatedError('The Authorization header is not of the form "Bearer <token>"')
-    const tokenPayload = await deps.verifier.verifyAccessToken(match[1] as string)
-    return { tokenPayload, user: buildUser(tokenPayload) }
+  if (typeof authorization === 'string') {
+    // Hot path: exactly this token passed every check before. A cached token is base64url and dots only, so the
+    // header is then of the form BEARER matches, with this token as the match.
+    if (authorization.startsWith(BEARER_PREFIX)) {
+      const entry = verifier.cachedEntry(authorization.slice(BEARER_PREFIX.length))
+      if (entry !== undefined) return entry.derived as Authentication | undefined ?? bearerAuthentication(verifier, entry.token, entry.claims)
+    }
+    if (/^bearer(\s|$)/i.test(authorization)) {
+      const match = BEARER.exec(authorization)
+      if (match === null) throw new CognitoUnauthenticatedError('The Authorization header is not of the form "Bearer <token>"')
+      const token = match[1] as string
+      const verified = verifier.verifyAccessTokenNow(token)
+      return verified instanceof Promise
+        ? verified.then((claims) => bearerAuthentication(verifier, token, claims))
+        : bearerAuthentication(verifier, token, verified)
+    }
   }
   const session = deps.store.readSession(request)
   if (session === null) throw new CognitoUnauthenticatedError()
-  const tokenPayload = await deps.verifier.verifyAccessToken(session.accessToken)
-  return { tokenPayload, user: buildUser(tokenPayload, idTokenClaims(session)) }
+  // Synchronous unless the JWKS must be fetched: no microtask turn on the hot path.
+  const verified = verifier.verifyAccessTokenNow(session.accessToken)
+  return verified instanceof Promise ? verified.then((claims) => sessionAuthentication(session, claims)) : sessionAuthentication(session, verified)
+}
+
+/** Scope lists are the same for many tokens: cached authentications share one frozen array per `scope` string. */
+const scopeLists = new Map<string, string[]>()
+const SCOPE_LISTS_MAX = 256
+
+/** `buildUser`, frozen, with a shared scope list: what the guards hand out and keep. */
+function frozenUser (access: CognitoAccessTokenPayload, id?: CognitoIdTokenPayload): CognitoUser {
+  const user = buildUser(access, id)
+  if (typeof access.scope === 'string') {
+    const known = scopeLists.get(access.scope)
+    if (known === undefined) {
+      if (scopeLists.size >= SCOPE_LISTS_MAX) scopeLists.clear()
+      scopeLists.set(access.scope, Object.freeze(user.scopes) as string[])
+    } else {
+      user.scopes = known
+    }
+  }
+  return deepFreeze(user)
+}
+
+/** What a Bearer request is authenticated as, frozen (also what the cache keeps with the token). */
+export function bearerAuthenticationOf (tokenPayload: CognitoAccessTokenPayload): Authentication {
+  return Object.freeze({ tokenPayload, user: frozenUser(tokenPayload) })
+}
+
+/** Builds the authentication of a verified Bearer token, kept on its cache entry (when cached) for the next requests. */
+function bearerAuthentication (verifier: CognitoTokenVerifier, token: string, tokenPayload: CognitoAccessTokenPayload): Authentication {
+  const entry = verifier.cachedEntry(token)
+  if (entry?.claims === tokenPayload && entry.derived !== undefined) return entry.derived as Authentication
+  const authentication = bearerAuthenticationOf(tokenPayload)
+  if (entry?.claims === tokenPayload) entry.derived = authentication
+  return authentication
+}
+
+function sessionAuthentication (session: CognitoSessionData, tokenPayload: CognitoAccessTokenPayload): Authentication {
+  let known = sessionAuthentications.get(session)
+  if (known === undefined) {
+    known = { id: idTokenClaims(session) }
+    sessionAuthentications.set(session, known)
+  }
+  let authentication = known.authentication
+  if (authentication?.tokenPayload !== tokenPayload) {
+    authentication = Object.freeze({ tokenPayload, user: frozenUser(tokenPayload, known.id) })
+    known.authentication = authentication
+  }
+  return authentication
 }
 
 export function createRequireAuth (deps: GuardDependencies): (options?: CognitoRequireAuthOptions) => preHandlerAsyncHookHandler {
@@ -120,29 +261,43 @@ export function createRequireAuth (deps: GuardDependencies): (options?: CognitoR
     const anyGroup = options.anyGroup === true
     const redirectToLogin = options.redirectToLogin !== false
 
-    function redirectTarget (request: FastifyRequest): string {
+    const maxAge = validateMaxAge(options.maxAge)
+    const check = options.check
+    if (check !== undefined && typeof check !== 'function') throw new CognitoOptionsError('fastify-cognito: requireAuth option "check" must be a function')
+
+    function redirectTarget (request: FastifyRequest, stepUp: boolean): string {
+      const query = new URLSearchParams()
       const returnTo = safeReturnTo(request.url)
-      return returnTo === undefined ? deps.loginPath : `${deps.loginPath}?returnTo=${encodeURIComponent(returnTo)}`
+      if (returnTo !== undefined) query.set('returnTo', returnTo)
+      // Cognito's managed-login cookie would sign the user in again silently: ask for credentials.
+      if (stepUp) query.set('prompt', 'login')
+      const search = query.toString()
+      return search === '' ? deps.loginPath : `${deps.loginPath}?${search}`
     }
 
     return async function cognitoGuard (this: unknown, request: FastifyRequest, reply: FastifyReply): Promise<unknown> {
       let authentication: Authentication
       try {
-        authentication = await authenticate(request, deps)
+        const preparing = prepareSession(request, reply, deps)
+        if (preparing !== undefined) await preparing
+        const authenticating = authenticateNow(request, deps)
+        authentication = authenticating instanceof Promise ? await authenticating : authenticating
+        if (maxAge !== undefined) assertRecentSignIn(authentication.tokenPayload, maxAge, (deps.now ?? nowInSeconds)())
       } catch (error) {
         if (error instanceof CognitoError && error.statusCode === 401) {
           if (redirectToLogin && isBrowserNavigation(request)) {
             reply.header('cache-control', 'no-store')
             // An async hook that has answered returns the reply, so Fastify stops the chain here.
-            return reply.redirect(redirectTarget(request), 302)
+            return reply.redirect(redirectTarget(request, error instanceof CognitoStepUpRequiredError), 302)
           }
           reply.header('www-authenticate', wwwAuthenticate(error, scopes))
         }
         throw error
       }
       const { user } = authentication
-      const missingScopes = scopes.filter((scope) => !user.scopes.includes(scope))
-      const missingGroups = groups.filter((group) => !user.groups.includes(group))
+      // Most guards ask for no scope or no group: then no array and no closure per request.
+      const missingScopes = scopes.length === 0 ? scopes : scopes.filter((scope) => !user.scopes.includes(scope))
+      const missingGroups = groups.length === 0 ? groups : groups.filter((group) => !user.groups.includes(group))
       const groupsOk = groups.length === 0 || (anyGroup ? missingGroups.length < groups.length : missingGroups.length === 0)
       if (missingScopes.length > 0 || !groupsOk) {
         const error = new CognitoForbiddenError(
@@ -152,9 +307,19 @@ export function createRequireAuth (deps: GuardDependencies): (options?: CognitoR
         reply.header('www-authenticate', wwwAuthenticate(error, scopes))
         throw error
       }
+      if (check !== undefined && !(await check(user, request))) {
+        throw new CognitoForbiddenError('The request is not allowed by the route\'s access rule')
+      }
       request.user = user
       request.tokenPayload = authentication.tokenPayload
       return undefined
     }
   }
+}
+
+/** The user of a session as a guard would build it, for hooks that run outside a guard (logout, refresh). */
+export function sessionUser (session: CognitoSessionData): CognitoUser {
+  const payload = session.accessToken.split('.')[1] ?? ''
+  const access = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as CognitoAccessTokenPayload
+  return buildUser(access, idTokenClaims(session))
 }

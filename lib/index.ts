@@ -3,6 +3,7 @@ import { fastifyCognito } from './plugin.js'
 export { fastifyCognito }
 export default fastifyCognito
 
+export type { CognitoAuthorizationParams } from './cognito/sign-in-params.js'
 export type { FastifyCognitoOptions } from './options.js'
 export type {
   CognitoAccessTokenClaims,
@@ -10,9 +11,12 @@ export type {
   CognitoDecorator,
   CognitoIdTokenClaims,
   CognitoIdTokenPayload,
+  CognitoLoginContext,
+  CognitoRequestHelpers,
   CognitoRequireAuthOptions,
   CognitoUser,
-  FastifyCognitoClaims
+  FastifyCognitoClaims,
+  FastifyCognitoSessionData
 } from './types.js'
 export {
   CognitoAuthorizationError,
@@ -26,10 +30,12 @@ export {
   CognitoInvalidClientError,
   CognitoInvalidGrantError,
   CognitoInvalidTokenError,
+  CognitoLoginRejectedError,
   CognitoLoginStateMissingError,
   CognitoOptionsError,
   CognitoSessionExpiredError,
   CognitoStateMismatchError,
+  CognitoStepUpRequiredError,
   CognitoTokenExpiredError,
   CognitoTokenRequestError,
   CognitoUnauthenticatedError

@@ -1,7 +1,10 @@
 import { createHash, hkdfSync } from 'node:crypto'
+import type { FastifyRequest } from 'fastify'
 import { CognitoOptionsError } from './errors.js'
 import { isSafeReturnTo } from './return-to.js'
 import { parseKeySet } from './tokens/jwks.js'
+import { AUTHORIZATION_PARAM_RULES, type CognitoAuthorizationParams } from './cognito/sign-in-params.js'
+import type { CognitoLoginContext, CognitoUser, FastifyCognitoSessionData } from './types.js'
 
 /** What `app.register(fastifyCognito, options)` accepts. */
 export interface FastifyCognitoOptions {
@@ -38,8 +41,35 @@ export interface FastifyCognitoOptions {
    * `http://localhost` or `http://127.0.0.1` (local development). Setting false elsewhere lets cookies travel in clear text.
    */
   secureCookies?: boolean
-  /** Lifetime of the session cookie in seconds. Default 30 days (Cognito's default refresh-token lifetime). */
-  sessionMaxAge?: number
+  /**
+   * Absolute lifetime of a sign-in in seconds: after it the user signs in again even if the refresh token still
+   * works. Also the lifetime of the session cookie. Default 30 days (Cognito's default refresh-token lifetime).
+   */
+  maxSessionAge?: number
+  /**
+   * Guards refresh an expired (or about to expire, see `refreshSkew`) access token of a session with its refresh
+   * token, once per session however many requests wait for it, and go on with the request. Default true.
+   */
+  autoRefresh?: boolean
+  /** Seconds before `exp` at which `autoRefresh` already refreshes. Default 30. */
+  refreshSkew?: number
+  /**
+   * Default sign-in parameters sent to /oauth2/authorize; `GET /login` may override them with the same query
+   * parameters. `identity_provider` / `idp_identifier` skip the hosted UI (Google, a SAML or OIDC IdP).
+   */
+  authorizationParams?: CognitoAuthorizationParams
+  /** Fetch /oauth2/userInfo once at sign-in and merge it into `request.user`. Needs the `openid` scope. Default false. */
+  userInfo?: boolean
+  /**
+   * Runs after the tokens are verified, before the session is stored. Throw to refuse the sign-in (403 unless the
+   * error has its own statusCode; no session is created and the refresh token is revoked). Return a JSON object to
+   * keep it in the session: it is `request.cognito.sessionData` on guarded requests.
+   */
+  onLogin?: (request: FastifyRequest, context: CognitoLoginContext) => FastifyCognitoSessionData | undefined | void | Promise<FastifyCognitoSessionData | undefined | void>
+  /** Runs when a session is refreshed (by POST /refresh, a guard's automatic refresh or request.cognito.refresh()). */
+  onRefresh?: (request: FastifyRequest, user: CognitoUser) => void | Promise<void>
+  /** Runs at logout, before the cookies are cleared; `user` is null when there was no valid session. */
+  onLogout?: (request: FastifyRequest, user: CognitoUser | null) => void | Promise<void>
   /** Time limit in milliseconds for each HTTP call to Cognito (token, revoke, JWKS). Default 5000. */
   httpTimeout?: number
   /** Seconds of clock skew accepted on `exp` and `iat`. Default 5. */
@@ -54,6 +84,12 @@ export interface FastifyCognitoOptions {
   jwks?: { keys: unknown[] }
   /** Fetch the JWKS when the server starts (`onReady`), so the first request does not wait for it. Default true. */
   prefetchJwks?: boolean
+  /**
+   * How many verified access tokens each process keeps in memory, so that a token presented again skips the RSA
+   * verification (its expiry is still checked on every request). Decoded session cookies are kept too, a tenth
+   * as many. 0 turns both caches off. Default 10000.
+   */
+  tokenCacheSize?: number
 }
 
 /** The options after validation, with every default applied. Internal. */
@@ -73,12 +109,22 @@ export interface ResolvedCognitoOptions {
   afterLoginRedirect: string
   cookieName: string
   secureCookies: boolean
-  sessionMaxAge: number
+  maxSessionAge: number
+  autoRefresh: boolean
+  refreshSkew: number
+  authorizationParams: Record<string, string>
+  userInfo: boolean
+  onLogin: FastifyCognitoOptions['onLogin']
+  onRefresh: FastifyCognitoOptions['onRefresh']
+  onLogout: FastifyCognitoOptions['onLogout']
   httpTimeout: number
   clockTolerance: number
   jwksCooldown: number
   prefetchJwks: boolean
   jwks: { keys: unknown[] } | undefined
+  tokenCacheSize: number
+  /** A tenth of tokenCacheSize (rounded up). */
+  sessionCacheSize: number
 }
 
 const USER_POOL_ID = /^([a-z]{2}(?:-[a-z]+)+-\d)_[0-9A-Za-z]+$/
@@ -167,6 +213,38 @@ function validatePrefix (value: unknown): string {
   return value
 }
 
+function booleanOption (value: unknown, option: string, fallback: boolean): boolean {
+  if (value === undefined) return fallback
+  if (typeof value !== 'boolean') fail(option, 'must be a boolean')
+  return value
+}
+
+function hookOption<T> (value: T | undefined, option: string): T | undefined {
+  if (value !== undefined && typeof value !== 'function') fail(option, 'must be a function')
+  return value
+}
+
+function validateAuthorizationParams (value: unknown): Record<string, string> {
+  if (value === undefined) return {}
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) fail('authorizationParams', 'must be an object')
+  for (const [name, param] of Object.entries(value)) {
+    const rule = AUTHORIZATION_PARAM_RULES[name as keyof CognitoAuthorizationParams]
+    if (rule === undefined) fail(`authorizationParams.${name}`, `is not one of ${Object.keys(AUTHORIZATION_PARAM_RULES).join(', ')}`)
+    if (typeof param !== 'string' || !rule.test(param)) fail(`authorizationParams.${name}`, 'has an invalid value')
+  }
+  return { ...value as Record<string, string> }
+}
+
+const MAX_TOKEN_CACHE_SIZE = 1_000_000
+
+function validateTokenCacheSize (value: unknown): number {
+  if (value === undefined) return 10_000
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > MAX_TOKEN_CACHE_SIZE) {
+    fail('tokenCacheSize', `must be a whole number from 0 to ${MAX_TOKEN_CACHE_SIZE}`)
+  }
+  return value
+}
+
 function validateJwks (value: unknown): { keys: unknown[] } | undefined {
   if (value === undefined) return undefined
   try {
@@ -211,10 +289,7 @@ export function resolveOptions (raw: FastifyCognitoOptions): ResolvedCognitoOpti
     fail('cookieName', 'must be 1-32 characters of letters, digits, "_" and "-"')
   }
   const localDevelopment = redirect.protocol === 'http:'
-  if (raw.secureCookies !== undefined && typeof raw.secureCookies !== 'boolean') fail('secureCookies', 'must be a boolean')
-  const secureCookies = raw.secureCookies ?? !localDevelopment
-
-  if (raw.prefetchJwks !== undefined && typeof raw.prefetchJwks !== 'boolean') fail('prefetchJwks', 'must be a boolean')
+  const secureCookies = booleanOption(raw.secureCookies, 'secureCookies', !localDevelopment)
 
   return {
     userPoolId,
@@ -232,11 +307,20 @@ export function resolveOptions (raw: FastifyCognitoOptions): ResolvedCognitoOpti
     afterLoginRedirect,
     cookieName,
     secureCookies,
-    sessionMaxAge: positiveInteger(raw.sessionMaxAge, 'sessionMaxAge', 30 * 24 * 3600),
+    maxSessionAge: positiveInteger(raw.maxSessionAge, 'maxSessionAge', 30 * 24 * 3600),
+    autoRefresh: booleanOption(raw.autoRefresh, 'autoRefresh', true),
+    refreshSkew: positiveInteger(raw.refreshSkew, 'refreshSkew', 30, { allowZero: true }),
+    authorizationParams: validateAuthorizationParams(raw.authorizationParams),
+    userInfo: booleanOption(raw.userInfo, 'userInfo', false),
+    onLogin: hookOption(raw.onLogin, 'onLogin'),
+    onRefresh: hookOption(raw.onRefresh, 'onRefresh'),
+    onLogout: hookOption(raw.onLogout, 'onLogout'),
     httpTimeout: positiveInteger(raw.httpTimeout, 'httpTimeout', 5000),
     clockTolerance: positiveInteger(raw.clockTolerance, 'clockTolerance', 5, { allowZero: true }),
     jwksCooldown: positiveInteger(raw.jwksCooldown, 'jwksCooldown', 30_000, { allowZero: true }),
-    prefetchJwks: raw.prefetchJwks ?? true,
-    jwks: validateJwks(raw.jwks)
+    prefetchJwks: booleanOption(raw.prefetchJwks, 'prefetchJwks', true),
+    jwks: validateJwks(raw.jwks),
+    tokenCacheSize: validateTokenCacheSize(raw.tokenCacheSize),
+    sessionCacheSize: Math.ceil(validateTokenCacheSize(raw.tokenCacheSize) / 10)
   }
 }

@@ -1,16 +1,18 @@
 import fastifyCookie from '@fastify/cookie'
-import type { FastifyInstance, FastifyPluginAsync } from 'fastify'
+import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { CognitoClient } from './cognito/client.js'
 import { CognitoHttpClient } from './cognito/http.js'
 import { CognitoError } from './errors.js'
-import { createRequireAuth } from './guards.js'
+import { createRequireAuth, sessionUser, type GuardDependencies } from './guards.js'
 import { resolveOptions, type FastifyCognitoOptions } from './options.js'
 import { registerCallbackRoute } from './routes/callback.js'
 import type { RouteContext } from './routes/context.js'
 import { registerLoginRoute } from './routes/login.js'
 import { registerLogoutRoute } from './routes/logout.js'
 import { registerRefreshRoute } from './routes/refresh.js'
+import { requestHelpersFor } from './request-helpers.js'
+import { SessionRefresher } from './session/refresh.js'
 import { SessionStore } from './session/store.js'
 import { JwksKeyStore } from './tokens/jwks.js'
 import { CognitoTokenVerifier } from './tokens/verifier.js'
@@ -25,12 +27,29 @@ const plugin: FastifyPluginAsync<FastifyCognitoOptions> = async function fastify
   const keys = new JwksKeyStore(http, options.jwksUri, options.jwksCooldown, Date.now, options.jwks)
   const verifier = new CognitoTokenVerifier(keys, options)
   const client = new CognitoClient(http, options)
-  const store = await SessionStore.register(fastify, options)
-  const context: RouteContext = { options, store, client, verifier, appOrigin: new URL(options.redirectUri).origin }
+  const store = await SessionStore.register(fastify, { ...options, sessionMaxAge: options.maxSessionAge })
+  const onRefresh = options.onRefresh
+  const refresher = new SessionRefresher({
+    client,
+    verifier,
+    store,
+    requireIdToken: options.scopes.includes('openid'),
+    maxSessionAge: options.maxSessionAge,
+    onRefreshed: onRefresh === undefined ? undefined : async (request, { session }) => { await onRefresh(request, sessionUser(session)) }
+  })
+  const context: RouteContext = { options, store, client, verifier, refresher, appOrigin: new URL(options.redirectUri).origin }
 
   const loginPath = `${options.prefix}/login`
+  const guardDependencies: GuardDependencies = {
+    verifier,
+    store,
+    loginPath,
+    refresher: options.autoRefresh ? refresher : undefined,
+    refreshSkew: options.refreshSkew,
+    maxSessionAge: options.maxSessionAge
+  }
   const decorator: CognitoDecorator = {
-    requireAuth: createRequireAuth({ verifier, store, loginPath }),
+    requireAuth: createRequireAuth(guardDependencies),
     verifyAccessToken: async (token) => await verifier.verifyAccessToken(token),
     verifyIdToken: async (token, expected) => await verifier.verifyIdToken(token, { nonce: expected?.nonce }),
     loginPath,
@@ -40,8 +59,19 @@ const plugin: FastifyPluginAsync<FastifyCognitoOptions> = async function fastify
   fastify.decorate('cognito', decorator)
   fastify.decorateRequest('user', null)
   fastify.decorateRequest('tokenPayload', null)
+  fastify.decorateRequest('cognito', {
+    getter (this: FastifyRequest) {
+      return requestHelpersFor(this, context, guardDependencies)
+    }
+  })
 
   await fastify.register(async function cognitoRoutes (routes) {
+    // HTML forms (`<form method="post" action="/logout">`) post an empty application/x-www-form-urlencoded body,
+    // which Fastify answers with 415 unless a parser exists. The plugin's routes read no body: accept and drop it,
+    // in this encapsulated context only, without replacing a parser the app already has.
+    if (!routes.hasContentTypeParser('application/x-www-form-urlencoded')) {
+      routes.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 4096 }, (_request, _body, done) => { done(null, undefined) })
+    }
     registerLoginRoute(routes, context)
     registerCallbackRoute(routes, context)
     registerRefreshRoute(routes, context)

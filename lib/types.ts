@@ -1,4 +1,4 @@
-import type { preHandlerAsyncHookHandler } from 'fastify'
+import type { FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify'
 
 /**
  * Merge your own claims (custom attributes, pre-token-generation additions) into this interface and they are
@@ -9,6 +9,18 @@ import type { preHandlerAsyncHookHandler } from 'fastify'
  *   }
  */
 export interface FastifyCognitoClaims {}
+
+/**
+ * What an `onLogin` hook may keep in the session (a JSON object), read back as `request.cognito.sessionData`. Merge
+ * your own fields into it to type them:
+ *
+ *   declare module 'fastify-cognito' {
+ *     interface FastifyCognitoSessionData { tenantId?: string }
+ *   }
+ */
+export interface FastifyCognitoSessionData {
+  [key: string]: unknown
+}
 
 /** Claims of a Cognito access token (`token_use: "access"`). There is no `aud`: `client_id` names the app client. */
 export interface CognitoAccessTokenClaims {
@@ -74,6 +86,18 @@ export interface CognitoUser {
   claims: CognitoIdTokenPayload | CognitoAccessTokenPayload
 }
 
+/** What `onLogin` receives: the signed-in user and the verified tokens. */
+export interface CognitoLoginContext {
+  user: CognitoUser
+  tokens: {
+    accessToken: string
+    idToken: string | undefined
+    refreshToken: string | undefined
+    /** The access token's `exp`, in epoch seconds. */
+    expiresAt: number
+  }
+}
+
 export interface CognitoRequireAuthOptions {
   /** Groups the user must be in: all of them, or at least one with `anyGroup: true`. */
   groups?: string[]
@@ -86,6 +110,28 @@ export interface CognitoRequireAuthOptions {
    * answering 401. Default true.
    */
   redirectToLogin?: boolean
+  /**
+   * Step-up: the sign-in (`auth_time`) must be at most this many seconds old. Older sign-ins get 401
+   * `FST_COGNITO_STEP_UP_REQUIRED` (RFC 9470 `insufficient_user_authentication`), browser navigations a login
+   * with `prompt=login`.
+   */
+  maxAge?: number
+  /** A rule groups and scopes cannot express. False means 403 `FST_COGNITO_FORBIDDEN`. */
+  check?: (user: CognitoUser, request: FastifyRequest) => boolean | Promise<boolean>
+}
+
+/** `request.cognito`: the plugin's helpers for handlers. */
+export interface CognitoRequestHelpers {
+  /** Starts a sign-in: sets the login transaction cookie and redirects to Cognito. */
+  login (reply: FastifyReply, options?: { returnTo?: string, identityProvider?: string, prompt?: 'login' | 'none' | 'select_account' | 'consent', loginHint?: string }): FastifyReply
+  /** Revokes the refresh token, clears the plugin's cookies and redirects like the logout route. */
+  logout (reply: FastifyReply): Promise<FastifyReply>
+  /** Refreshes the session's tokens now (single flight); resolves to the new access-token expiry (epoch seconds). */
+  refresh (reply: FastifyReply): Promise<{ expiresAt: number }>
+  /** Whether the request carries a valid session or bearer token (verifies it; sets nothing). */
+  isAuthenticated (): Promise<boolean>
+  /** What `onLogin` kept in the session; undefined without a session or when it kept nothing. */
+  readonly sessionData: FastifyCognitoSessionData | undefined
 }
 
 export interface CognitoDecorator {
@@ -112,5 +158,7 @@ declare module 'fastify' {
     user: CognitoUser | null
     /** The verified access-token claims; null unless a fastify-cognito guard authenticated this request. */
     tokenPayload: CognitoAccessTokenPayload | null
+    /** Helpers of the fastify-cognito registration this request runs under. */
+    cognito: CognitoRequestHelpers
   }
 }

@@ -5,7 +5,7 @@ import {
   CognitoTokenRequestError
 } from '../errors.js'
 import { CognitoHttpClient, parseJsonObject, type HttpResponse } from './http.js'
-import { revokeEndpoint, tokenEndpoint } from './urls.js'
+import { revokeEndpoint, tokenEndpoint, userInfoEndpoint } from './urls.js'
 
 /** Tokens as Cognito's token endpoint returns them (validated for shape, not yet verified). */
 export interface CognitoTokenSet {
@@ -84,6 +84,7 @@ export class CognitoClient {
   readonly #auth: ClientAuthentication
   readonly #tokenUrl: string
   readonly #revokeUrl: string
+  readonly #userInfoUrl: string
   readonly #redirectUri: string
 
   constructor (http: CognitoHttpClient, options: { domain: string, clientId: string, clientSecret: string | undefined, redirectUri: string }) {
@@ -93,6 +94,7 @@ export class CognitoClient {
       : clientSecretBasic(options.clientId, options.clientSecret)
     this.#tokenUrl = tokenEndpoint(options.domain)
     this.#revokeUrl = revokeEndpoint(options.domain)
+    this.#userInfoUrl = userInfoEndpoint(options.domain)
     this.#redirectUri = options.redirectUri
   }
 
@@ -121,6 +123,28 @@ export class CognitoClient {
   async revoke (refreshToken: string): Promise<void> {
     const response = await this.#post(this.#revokeUrl, 'revoke endpoint', { token: refreshToken })
     if (response.statusCode !== 200) throw oauthError(response, 'revoke endpoint')
+  }
+
+  /**
+   * The user's attributes from /oauth2/userInfo. Cognito sends `email_verified` and `phone_number_verified` as the
+   * strings "true"/"false" there (booleans in the ID token): they come out as booleans.
+   */
+  async fetchUserInfo (accessToken: string): Promise<Record<string, unknown>> {
+    const response = await this.#http.send({
+      method: 'GET',
+      url: this.#userInfoUrl,
+      endpointName: 'userInfo endpoint',
+      headers: { authorization: `Bearer ${accessToken}`, accept: 'application/json' }
+    })
+    if (response.statusCode !== 200) {
+      throw new CognitoIdpResponseError(`Cognito userInfo endpoint answered ${response.statusCode}`)
+    }
+    const info = parseJsonObject(response, 'userInfo endpoint')
+    for (const name of ['email_verified', 'phone_number_verified']) {
+      if (info[name] === 'true') info[name] = true
+      else if (info[name] === 'false') info[name] = false
+    }
+    return info
   }
 
   async #post (url: string, endpointName: string, fields: Record<string, string>): Promise<HttpResponse> {

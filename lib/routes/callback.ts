@@ -1,10 +1,16 @@
 import type { FastifyInstance } from 'fastify'
 import {
   CognitoAuthorizationError,
+  CognitoError,
+  CognitoIdpResponseError,
   CognitoInvalidCallbackError,
+  CognitoLoginRejectedError,
   CognitoLoginStateMissingError,
   CognitoStateMismatchError
 } from '../errors.js'
+import { sessionUser } from '../guards.js'
+import type { CognitoSessionData } from '../session/store.js'
+import type { FastifyCognitoSessionData } from '../types.js'
 import { safeReturnTo } from '../return-to.js'
 import { constantTimeEqual, randomToken } from '../tokens/random.js'
 import { verifyTokenSet } from '../tokens/token-set.js'
@@ -26,6 +32,16 @@ function singleValue (query: Record<string, unknown>, name: string): string | un
 export function registerCallbackRoute (fastify: FastifyInstance, context: RouteContext): void {
   const { options, store, client, verifier } = context
   const requireIdToken = options.scopes.includes('openid')
+
+  /** A refused sign-in must not leave a live refresh token behind at Cognito. */
+  async function revokeQuietly (refreshToken: string | undefined): Promise<void> {
+    if (refreshToken === undefined) return
+    try {
+      await client.revoke(refreshToken)
+    } catch {
+      // The sign-in is refused either way; the refresh token then simply expires.
+    }
+  }
 
   fastify.get('/login/redirect', {
     // The query carries the authorization code: keep it out of every log line of this route.
@@ -50,17 +66,40 @@ export function registerCallbackRoute (fastify: FastifyInstance, context: RouteC
 
     const tokens = await client.exchangeCode(code, transaction.codeVerifier)
     const { access } = await verifyTokenSet(verifier, tokens, { requireIdToken, nonce: transaction.nonce })
-
-    store.writeSession(request, reply, {
+    const session: CognitoSessionData = {
       v: 1,
       sid: randomToken(),
       sub: access.sub,
       accessToken: tokens.accessToken,
-      ...(tokens.idToken === undefined ? {} : { idToken: tokens.idToken }),
-      ...(tokens.refreshToken === undefined ? {} : { refreshToken: tokens.refreshToken }),
       expiresAt: access.exp,
       createdAt: Math.floor(Date.now() / 1000)
-    })
+    }
+    if (tokens.idToken !== undefined) session.idToken = tokens.idToken
+    if (tokens.refreshToken !== undefined) session.refreshToken = tokens.refreshToken
+    if (options.userInfo) {
+      const info = await client.fetchUserInfo(tokens.accessToken)
+      if (info.sub !== access.sub) throw new CognitoIdpResponseError('Cognito userInfo endpoint answered for another user')
+      session.userInfo = info
+    }
+
+    if (options.onLogin !== undefined) {
+      const user = sessionUser(session)
+      let data: FastifyCognitoSessionData | undefined | void
+      try {
+        data = await options.onLogin(request, {
+          user,
+          tokens: { accessToken: tokens.accessToken, idToken: tokens.idToken, refreshToken: tokens.refreshToken, expiresAt: access.exp }
+        })
+      } catch (error) {
+        await revokeQuietly(tokens.refreshToken)
+        throw error instanceof CognitoError || typeof (error as { statusCode?: unknown } | null)?.statusCode === 'number'
+          ? error
+          : new CognitoLoginRejectedError(error instanceof Error ? error.message : undefined, { cause: error })
+      }
+      if (data !== undefined && data !== null) session.data = data
+    }
+
+    store.writeSession(request, reply, session)
     request.log.info({ sub: access.sub }, 'fastify-cognito: signed in')
     return reply.redirect(safeReturnTo(transaction.returnTo) ?? options.afterLoginRedirect, 302)
   })

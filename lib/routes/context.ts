@@ -2,6 +2,7 @@ import type { FastifyRequest } from 'fastify'
 import type { CognitoClient } from '../cognito/client.js'
 import { CognitoCrossSiteRequestError } from '../errors.js'
 import type { ResolvedCognitoOptions } from '../options.js'
+import type { SessionRefresher } from '../session/refresh.js'
 import type { SessionStore } from '../session/store.js'
 import type { CognitoTokenVerifier } from '../tokens/verifier.js'
 
@@ -11,6 +12,7 @@ export interface RouteContext {
   store: SessionStore
   client: CognitoClient
   verifier: CognitoTokenVerifier
+  refresher: SessionRefresher
   /** Origin of the app as browsers see it (from redirectUri), for the cross-site checks. */
   appOrigin: string
 }

@@ -7,31 +7,53 @@ import { parseJsonObject } from '../cognito/http.js'
 const RETRY_AFTER_FAILURE_MS = 1000
 const MIN_RSA_MODULUS_BITS = 2048
 
-function toRsaSigningKey (jwk: unknown): [string, KeyObject] | undefined {
+interface SigningKey {
+  key: KeyObject
+  /** The JWK members the key was built from: a refetch that finds them unchanged keeps the same KeyObject. */
+  n: string
+  e: string
+}
+
+function toRsaSigningKey (jwk: unknown, known: ReadonlyMap<string, SigningKey>): [string, SigningKey] | undefined {
   if (jwk === null || typeof jwk !== 'object') return undefined
   const { kty, kid, alg, use, n, e } = jwk as Record<string, unknown>
   if (kty !== 'RSA' || typeof kid !== 'string' || kid === '' || typeof n !== 'string' || typeof e !== 'string') return undefined
   if ((alg !== undefined && alg !== 'RS256') || (use !== undefined && use !== 'sig')) return undefined
+  const same = known.get(kid)
+  if (same !== undefined && same.n === n && same.e === e) return [kid, same]
   try {
     const key = createPublicKey({ key: { kty, n, e }, format: 'jwk' })
     const bits = key.asymmetricKeyDetails?.modulusLength ?? 0
-    return bits >= MIN_RSA_MODULUS_BITS ? [kid, key] : undefined
+    return bits >= MIN_RSA_MODULUS_BITS ? [kid, { key, n, e }] : undefined
   } catch {
     return undefined
   }
 }
 
-/** The usable keys of a JWKS document; throws when it has none. */
-export function parseKeySet (jwks: unknown): Map<string, KeyObject> {
+/** The usable keys of a JWKS document, reusing the entries of `known` whose JWK is unchanged; throws when it has none. */
+function parseSigningKeys (jwks: unknown, known: ReadonlyMap<string, SigningKey> = new Map()): Map<string, SigningKey> {
   const keys = (jwks as { keys?: unknown } | null)?.keys
   if (!Array.isArray(keys)) throw new Error('no "keys" array')
-  const usable = new Map<string, KeyObject>()
+  const usable = new Map<string, SigningKey>()
   for (const jwk of keys) {
-    const entry = toRsaSigningKey(jwk)
+    const entry = toRsaSigningKey(jwk, known)
     if (entry !== undefined) usable.set(entry[0], entry[1])
   }
   if (usable.size === 0) throw new Error('no RS256 signing key of 2048 bits or more')
   return usable
+}
+
+/** The usable keys of a JWKS document; throws when it has none. */
+export function parseKeySet (jwks: unknown): Map<string, KeyObject> {
+  return new Map([...parseSigningKeys(jwks)].map(([kid, { key }]) => [kid, key]))
+}
+
+/** Whether every kid of `before` is still in `after` with the very same key (keys may have been added). */
+function keepsEveryKey (before: ReadonlyMap<string, SigningKey>, after: ReadonlyMap<string, SigningKey>): boolean {
+  for (const [kid, signingKey] of before) {
+    if (after.get(kid) !== signingKey) return false
+  }
+  return true
 }
 
 /**
@@ -39,13 +61,18 @@ export function parseKeySet (jwks: unknown): Map<string, KeyObject> {
  * `kid` (key rotation) triggers one refetch, at most one per `cooldown` ms however many tokens ask, and
  * concurrent askers share the fetch in flight. Keys removed from the JWKS are dropped at the next fetch. When
  * the JWKS endpoint is down, the keys already held keep working.
+ *
+ * A key whose JWK is unchanged by a refetch keeps its KeyObject, so `cachedKey(kid) === key` tells whether a key
+ * that verified a token earlier is still the pool's key for that kid. `generation` goes up whenever a fetch
+ * removes or replaces a key: caches of verified tokens use it to drop what the removed keys vouched for.
  */
 export class JwksKeyStore {
   readonly #http: CognitoHttpClient
   readonly #jwksUri: string
   readonly #cooldown: number
   readonly #now: () => number
-  #keys = new Map<string, KeyObject>()
+  #keys = new Map<string, SigningKey>()
+  #generation = 0
   #lastFetchAt = -Infinity
   #lastFetchFailed = false
   #inflight: Promise<void> | undefined
@@ -60,7 +87,7 @@ export class JwksKeyStore {
     this.#cooldown = cooldown
     this.#now = now
     this.#static = staticKeys !== undefined
-    if (staticKeys !== undefined) this.#keys = parseKeySet(staticKeys)
+    if (staticKeys !== undefined) this.#keys = parseSigningKeys(staticKeys)
   }
 
   /** How many times the JWKS was fetched (for diagnostics and tests). */
@@ -68,14 +95,19 @@ export class JwksKeyStore {
     return this.#fetchCount
   }
 
+  /** Goes up each time a fetch removes or replaces a key (not when it only adds keys). */
+  get generation (): number {
+    return this.#generation
+  }
+
   /** Synchronous lookup: the hot path when the key is known. */
   cachedKey (kid: string): KeyObject | undefined {
-    return this.#keys.get(kid)
+    return this.#keys.get(kid)?.key
   }
 
   async getKey (kid: string): Promise<KeyObject> {
     const cached = this.#keys.get(kid)
-    if (cached !== undefined) return cached
+    if (cached !== undefined) return cached.key
     if (this.#static) throw new CognitoInvalidTokenError('Token is signed by an unknown key')
     if (this.#inflight === undefined) {
       const wait = this.#keys.size === 0 && this.#lastFetchFailed ? Math.min(RETRY_AFTER_FAILURE_MS, this.#cooldown) : this.#cooldown
@@ -87,7 +119,7 @@ export class JwksKeyStore {
     await this.refresh()
     const key = this.#keys.get(kid)
     if (key === undefined) throw new CognitoInvalidTokenError('Token is signed by an unknown key')
-    return key
+    return key.key
   }
 
   /** Fetches the JWKS now (joining a fetch in flight). Rejects with CognitoIdpUnavailableError on failure. */
@@ -103,7 +135,9 @@ export class JwksKeyStore {
     try {
       const response = await this.#http.send({ method: 'GET', url: this.#jwksUri, endpointName: 'JWKS endpoint', headers: { accept: 'application/json' } })
       if (response.statusCode !== 200) throw new Error(`status ${response.statusCode}`)
-      this.#keys = parseKeySet(parseJsonObject(response, 'JWKS endpoint'))
+      const keys = parseSigningKeys(parseJsonObject(response, 'JWKS endpoint'), this.#keys)
+      if (!keepsEveryKey(this.#keys, keys)) this.#generation++
+      this.#keys = keys
       this.#lastFetchFailed = false
     } catch (error) {
       this.#lastFetchFailed = true

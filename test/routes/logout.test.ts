@@ -45,3 +45,18 @@ test('a failing revoke endpoint never blocks logout', async (t) => {
   jar.store(response)
   assert.equal(jar.cookies.size, 0)
 })
+
+test('an HTML form posting to /logout (empty form-urlencoded body) is accepted', async (t) => {
+  const idp = await startIdp(t)
+  const app = await buildApp(t, idp)
+  const { jar } = await login(app, idp)
+  const response = await app.inject({
+    method: 'POST',
+    url: '/logout',
+    headers: { cookie: jar.header, 'content-type': 'application/x-www-form-urlencoded', origin: 'http://localhost:3000', 'sec-fetch-site': 'same-origin' },
+    payload: ''
+  })
+  assert.equal(response.statusCode, 302)
+  const refresh = await app.inject({ method: 'POST', url: '/refresh', headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: 'a=b' })
+  assert.equal(refresh.statusCode, 401, 'parsed and ignored: no 415')
+})

@@ -79,3 +79,48 @@ describe('errors', () => {
     expect(error.missingGroups).type.toBe<readonly string[]>()
   })
 })
+
+declare module '../../lib/index.js' {
+  interface FastifyCognitoSessionData {
+    tenantId?: string
+  }
+}
+
+describe('session life cycle', () => {
+  const app = Fastify()
+
+  test('hooks are typed', () => {
+    const options: FastifyCognitoOptions = {
+      userPoolId: 'eu-west-1_AbCdEf123',
+      clientId: 'abc',
+      domain: 'https://x.auth.eu-west-1.amazoncognito.com',
+      redirectUri: 'https://app.example.com/login/redirect',
+      sessionSecret: 'x'.repeat(32),
+      authorizationParams: { identity_provider: 'Google', prompt: 'login' },
+      onLogin: async (_request, { user, tokens }) => {
+        expect(user).type.toBe<CognitoUser>()
+        expect(tokens.refreshToken).type.toBe<string | undefined>()
+        return { tenantId: 'acme' }
+      },
+      onLogout: async (_request, user) => {
+        expect(user).type.toBe<CognitoUser | null>()
+      }
+    }
+    expect(options.autoRefresh).type.toBe<boolean | undefined>()
+    expect<FastifyCognitoOptions>().type.not.toBeAssignableFrom({ ...options, authorizationParams: { prompt: 'always' } })
+  })
+
+  test('request.cognito helpers and the session data are typed', () => {
+    app.get('/x', async (request, reply) => {
+      expect(request.cognito.sessionData?.tenantId).type.toBe<string | undefined>()
+      expect(request.cognito.isAuthenticated()).type.toBe<Promise<boolean>>()
+      expect(request.cognito.refresh(reply)).type.toBe<Promise<{ expiresAt: number }>>()
+      return request.cognito.login(reply, { returnTo: '/x', identityProvider: 'Google' })
+    })
+  })
+
+  test('check predicates receive the user and the request', () => {
+    expect(app.cognito.requireAuth({ maxAge: 300, check: async (user, request) => user.groups.includes(request.hostname) })).type.toBe<preHandlerAsyncHookHandler>()
+    expect(app.cognito.requireAuth).type.not.toBeCallableWith({ check: (user: CognitoUser) => user.username })
+  })
+})
