@@ -1,0 +1,333 @@
+/**
+ * `npm run bench`: every scenario side by side in one run, on loopback, in a few minutes.
+ *
+ * - HTTP: one server process (bench/server.ts, a route per scenario) pinned to CPU 0, autocannon in this process pinned
+ *   to CPU 1, 10 connections. Scenarios run in rounds, each guarded run between two runs of the unguarded route,
+ *   and its ratio is taken against the mean of those two: machine noise (other tenants, frequency) cancels out.
+ *   The figures reported are medians over the rounds.
+ * - Single-thread verification of one token, no cache, against the node:crypto RSA floor (bench/verify.ts).
+ * - The login callback's own CPU (bench/callback.ts), and cache memory with 100,000 tokens (bench/memory.ts).
+ *
+ * Prints the tables and writes bench/results.md. Settings: BENCH_ROUNDS (4), BENCH_SECONDS (1.5 per run),
+ * BENCH_PIN=0 to leave CPU placement to the OS.
+ */
+import { execFileSync, spawn } from 'node:child_process'
+import { once } from 'node:events'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import os from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { CALLBACK_BLOCK, CALLBACK_WARMUP, measureCallback, type CallbackResult } from './callback.js'
+import { COGNITO_ISSUER, format, median, type Scenario } from './common.js'
+import { createFixtures, type Fixtures } from './fixtures.js'
+import { BenchServer, run, type RunResult } from './load.js'
+import type { MemoryResult } from './memory.js'
+import type { VerifyResult } from './verify.js'
+
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 4)
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 1.5)
+const WARMUP_SECONDS = 1
+/** Pool of distinct tokens for the "always-new" scenario: twice the cache of that server, so every request misses. */
+const POOL_SIZE = 4000
+const NEW_TOKENS_CACHE_SIZE = 2000
+
+function canPin (): boolean {
+  if (process.env.BENCH_PIN === '0' || os.cpus().length < 2) return false
+  try {
+    execFileSync('taskset', ['-a', '-cp', '1', String(process.pid)], { stdio: 'ignore' })
+    return true
+  } catch {
+    return false
+  }
+}
+
+function scenarios (fx: Fixtures): Scenario[] {
+  const base = { jwks: fx.jwks, issuer: COGNITO_ISSUER, accessKid: fx.accessKid }
+  const plugin = { domain: fx.idp.domain, issuer: COGNITO_ISSUER, jwksUri: fx.idp.jwksUri }
+  const bearer = { authorization: `Bearer ${fx.bearerToken}` }
+  return [
+    { id: 'unguarded', label: 'unguarded route (baseline: bare Fastify, no credentials)', server: { ...base, kind: 'unguarded' } },
+    {
+      id: 'open-bearer',
+      label: 'fastify-cognito registered, route without guard, same Bearer header',
+      server: { ...base, kind: 'plugin', plugin: { ...plugin, guard: false } },
+      headers: bearer
+    },
+    {
+      id: 'open-session',
+      label: 'fastify-cognito registered, route without guard, same session cookie',
+      server: { ...base, kind: 'plugin', plugin: { ...plugin, issuer: fx.idp.issuer, guard: false } },
+      headers: { cookie: fx.sessionCookie }
+    },
+    {
+      id: 'bearer',
+      label: 'fastify-cognito, Bearer, same token',
+      server: { ...base, kind: 'plugin', plugin },
+      headers: bearer,
+      openRoute: 'open-bearer'
+    },
+    {
+      id: 'session',
+      label: 'fastify-cognito, session cookie (40 groups)',
+      server: { ...base, kind: 'plugin', plugin: { ...plugin, issuer: fx.idp.issuer } },
+      headers: { cookie: fx.sessionCookie },
+      openRoute: 'open-session'
+    },
+    {
+      id: 'bearer-new',
+      label: `fastify-cognito, Bearer, always-new tokens (${POOL_SIZE} in turn, cache ${NEW_TOKENS_CACHE_SIZE})`,
+      server: { ...base, kind: 'plugin', plugin: { ...plugin, tokenCacheSize: NEW_TOKENS_CACHE_SIZE } },
+      tokenPool: fx.tokenPool,
+      openRoute: 'open-bearer'
+    },
+    { id: 'jose', label: 'jose jwtVerify + local JWKS', server: { ...base, kind: 'jose' }, headers: bearer, peer: true },
+    { id: 'aws-jwt-verify', label: 'aws-jwt-verify (hydrated JWKS)', server: { ...base, kind: 'aws-jwt-verify' }, headers: bearer, peer: true },
+    { id: 'fastify-jwt', label: '@fastify/jwt', server: { ...base, kind: 'fastify-jwt' }, headers: bearer, peer: true },
+    { id: 'fast-jwt', label: 'fast-jwt with its result cache', server: { ...base, kind: 'fast-jwt' }, headers: bearer, peer: true },
+    {
+      id: 'secure-session',
+      label: '@fastify/secure-session read alone (no token check)',
+      server: { ...base, kind: 'secure-session', secureSessionKey: fx.secureSessionKey },
+      headers: { cookie: fx.secureSessionCookie },
+      peer: true
+    }
+  ]
+}
+
+export interface ScenarioResult {
+  scenario: Scenario
+  runs: RunResult[]
+  /** Per round: this run's req/s over the mean of the unguarded runs just before and after it. */
+  ratios: number[]
+  /** Per round: the unguarded route's CPU per request over this one's. */
+  cpuRatios: number[]
+}
+
+interface LoadResults {
+  results: ScenarioResult[]
+  pinned: boolean
+  jwksFetchesAtStart: number
+  jwksFetchesAfterLoad: number
+  pluginServers: number
+  firstRequestMs: number
+}
+
+async function load (fx: Fixtures, pinned: boolean): Promise<LoadResults> {
+  const list = scenarios(fx)
+  const jwksBefore = fx.idp.requests.jwks
+  process.stdout.write(`starting the server (${list.length} scenarios)...`)
+  const server = await BenchServer.start(list, pinned ? 0 : undefined)
+  try {
+    return await measure(fx, list, server, jwksBefore, pinned)
+  } finally {
+    await server.close()
+  }
+}
+
+async function measure (fx: Fixtures, list: Scenario[], server: BenchServer, jwksBefore: number, pinned: boolean): Promise<LoadResults> {
+  const pluginServers = list.filter((scenario) => scenario.server.kind === 'plugin').length
+  const jwksFetchesAtStart = fx.idp.requests.jwks - jwksBefore
+  console.log(' ready')
+  // onReady prefetched the JWKS: the very first guarded request pays only for its own verification.
+  const firstStarted = performance.now()
+  const first = await fetch(`http://127.0.0.1:${server.port}/bearer`, { headers: { authorization: `Bearer ${fx.bearerToken}` } })
+  const firstRequestMs = performance.now() - firstStarted
+  if (first.status !== 200) throw new Error(`the first guarded request answered ${first.status}`)
+
+  for (const scenario of list) {
+    const warm = await run(server, scenario, WARMUP_SECONDS)
+    if (warm.non2xx > 0 || warm.errors > 0 || warm.requests === 0) {
+      throw new Error(`${scenario.id}: ${warm.non2xx} non-2xx answers and ${warm.errors} errors in the warm-up`)
+    }
+  }
+
+  const results: ScenarioResult[] = list.map((scenario) => ({ scenario, runs: [], ratios: [], cpuRatios: [] }))
+  const baseline = results[0] as ScenarioResult
+  for (let round = 0; round < ROUNDS; round++) {
+    let before = await run(server, baseline.scenario, SECONDS)
+    baseline.runs.push(before)
+    for (let index = 1; index < list.length; index++) {
+      const result = results[index] as ScenarioResult
+      const measured = await run(server, result.scenario, SECONDS)
+      const after = await run(server, baseline.scenario, SECONDS)
+      baseline.runs.push(after)
+      if (measured.non2xx > 0 || measured.errors > 0) throw new Error(`${result.scenario.id}: ${measured.non2xx} non-2xx answers, ${measured.errors} errors`)
+      result.runs.push(measured)
+      result.ratios.push(measured.rps / ((before.rps + after.rps) / 2))
+      result.cpuRatios.push(((before.cpuPerRequest + after.cpuPerRequest) / 2) / measured.cpuPerRequest)
+      process.stdout.write(`round ${round + 1}/${ROUNDS} ${result.scenario.id}: ${format(measured.rps)} req/s, ratio ${format(result.ratios.at(-1) as number, 2)}\n`)
+      before = after
+    }
+  }
+  const jwksFetchesAfterLoad = fx.idp.requests.jwks - jwksBefore
+  return { results, pinned, jwksFetchesAtStart, jwksFetchesAfterLoad, pluginServers, firstRequestMs }
+}
+
+/**
+ * Runs a bench script in its own process (pinned to CPU 1 like this one, the affinity is inherited) with `input`
+ * as JSON in a temporary file named by BENCH_INPUT, and returns the JSON line it prints last.
+ */
+async function child<T> (script: string, input: unknown, { nodeFlags = [], core }: { nodeFlags?: string[], core?: number | undefined } = {}): Promise<T> {
+  const directory = await mkdtemp(join(os.tmpdir(), 'fastify-cognito-bench-'))
+  const file = join(directory, 'input.json')
+  await writeFile(file, JSON.stringify(input))
+  const node = [process.execPath, ...nodeFlags, '--import', 'tsx', script]
+  const [command, ...args] = core === undefined ? node : ['taskset', '-c', String(core), ...node]
+  const proc = spawn(command as string, args, {
+    env: { ...process.env, BENCH_INPUT: file },
+    stdio: ['ignore', 'pipe', 'inherit']
+  })
+  let output = ''
+  proc.stdout.setEncoding('utf8')
+  proc.stdout.on('data', (chunk: string) => { output += chunk })
+  const [code] = await once(proc, 'exit') as [number | null]
+  await rm(directory, { recursive: true, force: true })
+  if (code !== 0) throw new Error(`${script} exited with ${String(code)}`)
+  return JSON.parse(output.trim().split('\n').at(-1) as string) as T
+}
+
+function pass (ok: boolean): string {
+  return ok ? 'met' : '**missed**'
+}
+
+/** Per round, a scenario's ratio over the ratio of its app's open route (same app, same request, no guard). */
+function guardAlone (result: ScenarioResult, byId: Map<string, ScenarioResult>): number {
+  const open = result.scenario.openRoute === undefined ? undefined : byId.get(result.scenario.openRoute)
+  if (open === undefined) return NaN
+  return median(result.ratios.map((value, round) => value / (open.ratios[round] as number)))
+}
+
+function report (load: LoadResults, verify: VerifyResult, callback: CallbackResult, memory: MemoryResult, fx: Fixtures, seconds: number): string {
+  const cpu = os.cpus()[0]?.model.trim() ?? 'unknown CPU'
+  const byId = new Map(load.results.map((result) => [result.scenario.id, result]))
+  const ratioOf = (id: string): number => median(byId.get(id)?.ratios ?? [])
+  const verifyOf = (id: string): number => verify.results.find((r) => r.id === id)?.ratio ?? NaN
+  const floor = verify.results.find((r) => r.id === 'floor')?.microseconds ?? NaN
+  const peers = verify.results.filter((r) => !r.id.startsWith('fastify-cognito') && r.id !== 'floor')
+  const bearer = byId.get('bearer') as ScenarioResult
+  const session = byId.get('session') as ScenarioResult
+  const bearerAlone = guardAlone(bearer, byId)
+  const sessionAlone = guardAlone(session, byId)
+  const guardPath = verifyOf('fastify-cognito-sync')
+  const asyncApi = verifyOf('fastify-cognito')
+
+  const lines: string[] = []
+  lines.push('# fastify-cognito benchmark results', '')
+  lines.push(`- Machine: ${cpu}, ${os.cpus().length} cores, ${os.platform()} ${os.arch()}, ${Math.round(os.totalmem() / 2 ** 30)} GB`)
+  lines.push(`- Node ${process.version}, ${new Date().toISOString()}`)
+  lines.push(`- autocannon, 10 connections, loopback; ${ROUNDS} rounds of ${SECONDS} s per scenario after a ${WARMUP_SECONDS} s warm-up; ` +
+    (load.pinned ? 'server on CPU 0, load generator on CPU 1 (taskset)' : 'no CPU pinning') + '; one server process, a route per scenario.')
+  lines.push('- Each ratio is a run\'s req/s over the mean of the unguarded runs just before and after it, median over the rounds.')
+  lines.push(`- Tokens: Cognito-shaped RS256 (RSA-2048) access tokens of ${fx.bearerToken.length} bytes; the session cookie ` +
+    `(a real login of a user with 40 groups, 1.8 KB refresh token) is ${fx.sessionCookie.length} bytes in ` +
+    `${fx.sessionCookie.split('; ').length} chunks.`)
+  lines.push(`- Whole run: ${Math.round(seconds)} s.`, '')
+
+  lines.push('## Targets', '')
+  lines.push('"Unguarded" is measured two ways: a bare Fastify route that receives no credentials at all, and the same ' +
+    'route of the same app, with the same request, without `requireAuth()` (the app registers fastify-cognito, so ' +
+    '@fastify/cookie\'s hooks run on every route, and the request carries its token or cookie either way).', '')
+  lines.push('| target | measured | status |')
+  lines.push('|---|---|---|')
+  lines.push(`| Bearer, repeated token: >= 0.90 x unguarded | ${format(bearerAlone, 2)} x the same route without the guard; ` +
+    `${format(ratioOf('bearer'), 2)} x a bare route without credentials | ${pass(bearerAlone >= 0.9)} / ${pass(ratioOf('bearer') >= 0.9)} |`)
+  lines.push(`| Session cookie: >= 0.85 x unguarded | ${format(sessionAlone, 2)} x the same route without the guard; ` +
+    `${format(ratioOf('session'), 2)} x a bare route without credentials | ${pass(sessionAlone >= 0.85)} / ${pass(ratioOf('session') >= 0.85)} |`)
+  lines.push(`| First sight: <= 1.5 x the node:crypto RSA floor, faster than every peer | ${format(guardPath, 2)} on the guard's ` +
+    `path (${format(asyncApi, 2)} through the async verifyAccessToken()); peers ${peers.map((peer) => format(peer.ratio, 2)).join(', ')} | ` +
+    `${pass(guardPath <= 1.5 && peers.every((peer) => peer.ratio > guardPath))} |`)
+  lines.push(`| Memory: 100,000 distinct tokens grow RSS by < 30 MB | +${format(memory.rssGrowthMb, 1)} MB once settled ` +
+    `(+${format(memory.peakRssGrowthMb, 1)} MB at the peak) | ${pass(memory.rssGrowthMb < 30)} |`)
+  lines.push(`| JWKS fetched once at onReady | ${load.jwksFetchesAtStart} fetches for ${load.pluginServers} plugin instances before ` +
+    `any request, ${load.jwksFetchesAfterLoad - load.jwksFetchesAtStart} during the load | ` +
+    `${pass(load.jwksFetchesAtStart === load.pluginServers && load.jwksFetchesAfterLoad === load.jwksFetchesAtStart)} |`)
+  lines.push('')
+
+  lines.push('## Protected GET returning small JSON', '')
+  lines.push('| scenario | req/s | ratio to the bare unguarded route | p50 ms | p99 ms | server CPU us/req | CPU ratio | server busy |')
+  lines.push('|---|---:|---:|---:|---:|---:|---:|---:|')
+  for (const result of load.results) {
+    const rps = median(result.runs.map((r) => r.rps))
+    const ratio = result.ratios.length === 0 ? 1 : median(result.ratios)
+    const cpuRatio = result.cpuRatios.length === 0 ? 1 : median(result.cpuRatios)
+    lines.push(`| ${result.scenario.label}${result.scenario.peer === true ? ' (peer)' : ''} | ${format(rps)} | ${format(ratio, 2)} | ` +
+      `${format(median(result.runs.map((r) => r.p50)), 2)} | ${format(median(result.runs.map((r) => r.p99)), 2)} | ` +
+      `${format(median(result.runs.map((r) => r.cpuPerRequest)), 1)} | ${format(cpuRatio, 2)} | ${format(median(result.runs.map((r) => r.serverBusy)))}% |`)
+  }
+  lines.push('', 'CPU ratio: the bare route\'s server CPU per request over this scenario\'s (1.00 = no cost at all). ' +
+    'Server busy: server CPU time over wall time; near 100% means the server, not the load generator, was the limit.', '')
+
+  lines.push('### The guard alone', '')
+  lines.push('The same app and the same request, with and without `preHandler: app.cognito.requireAuth()`: the ratio of the two, ' +
+    'per round, median over the rounds. The difference between this and the table above is what the request itself ' +
+    '(its token or its 11 KB of cookies on the wire) and the app-wide @fastify/cookie hooks cost on every route.', '')
+  lines.push('| scenario | ratio to the same route without the guard |')
+  lines.push('|---|---:|')
+  for (const result of load.results) {
+    if (result.scenario.openRoute === undefined) continue
+    lines.push(`| ${result.scenario.label} | ${format(guardAlone(result, byId), 2)} |`)
+  }
+  lines.push('')
+
+  lines.push('## Single-thread verification of one token (no cache, distinct tokens)', '')
+  lines.push('| verifier | verifications/s | CPU us per verification | ratio to the node:crypto floor |')
+  lines.push('|---|---:|---:|---:|')
+  for (const r of verify.results) {
+    lines.push(`| ${r.label} | ${format(1e6 / r.microseconds)} | ${format(r.microseconds, 1)} | ${format(r.ratio, 2)} |`)
+  }
+  lines.push('', 'CPU time of this process in blocks of 40 verifications, every verifier in turn, 120 rounds; each ratio is ' +
+    'taken against the floor of the same round (median over the rounds). The floor is node:crypto `verify` alone, with ' +
+    'the signing input and the signature already decoded.', '')
+
+  lines.push('## Login callback CPU (everything except the IdP round trip)', '')
+  lines.push('| measured | CPU us per login |')
+  lines.push('|---|---:|')
+  lines.push(`| GET /login/redirect, whole (app.inject, token endpoint on loopback) | ${format(callback.totalMicroseconds, 0)} |`)
+  lines.push(`| the token request alone (same request and answer, same process) | ${format(callback.roundTripMicroseconds, 0)} |`)
+  lines.push(`| **the callback's own CPU** (state check, 2 token verifications, session encryption, cookies) | **${format(callback.ownMicroseconds, 0)}** |`)
+  lines.push(`| for scale: app.inject of a trivial route of the same app (any request served this way) | ${format(callback.trivialInjectMicroseconds, 0)} |`)
+  lines.push(`| for scale: 2 x the node:crypto RSA floor | ${format(2 * floor, 0)} |`)
+  lines.push('', `${callback.logins} logins after ${CALLBACK_WARMUP} for warm-up, in blocks of ${CALLBACK_BLOCK} alternating with the token request alone ` +
+    'and the trivial route; medians over the blocks.', '')
+
+  lines.push('## Memory', '')
+  lines.push(`- ${format(memory.tokens)} distinct ${memory.tokenLength}-byte tokens through the verified-token cache at its default bound ` +
+    `(${format(memory.bound)}), each with its frozen claims and the guard's user object: cache size ${format(memory.size)}; ` +
+    `live heap +${format(memory.heapGrowthMb, 1)} MB; RSS +${format(memory.rssGrowthMb, 1)} MB once V8 has settled, ` +
+    `+${format(memory.peakRssGrowthMb, 1)} MB at the peak, right after the 100,000 tokens, while V8 still holds the ` +
+    'old-generation room the churn of evicted entries used.')
+  lines.push(`- Expired entries held once the clock has passed every exp: ${memory.heldAfterExpiry}.`)
+  lines.push(`- How: ${memory.how}`, '')
+
+  lines.push('## Start-up', '')
+  lines.push(`- JWKS fetched at onReady: ${load.jwksFetchesAtStart} fetches for ${load.pluginServers} plugin instances before any request, ` +
+    `${load.jwksFetchesAfterLoad - load.jwksFetchesAtStart} during the load.`)
+  lines.push(`- First guarded request after start (includes connection set-up and the first verification): ${format(load.firstRequestMs, 1)} ms.`, '')
+  return lines.join('\n')
+}
+
+async function main (): Promise<void> {
+  const started = performance.now()
+  const pinned = canPin()
+  console.log(`fastify-cognito benchmark: ${os.cpus()[0]?.model.trim() ?? ''}, ${os.cpus().length} cores, Node ${process.version}` +
+    (pinned ? ', server on CPU 0, load on CPU 1' : ', no CPU pinning'))
+  const fx = await createFixtures(POOL_SIZE)
+  try {
+    const loadResults = await load(fx, pinned)
+    console.log('login callback...')
+    const callback = await measureCallback(fx.idp)
+    // Memory on the (now idle) server core, meanwhile the verification micro-benchmark here (its ratios are taken
+    // round by round against the floor, so a neighbour cannot skew them): the memory run mostly waits for V8.
+    console.log('memory (in the background) and single-thread verification...')
+    const memory = child<MemoryResult>('bench/memory.ts', { token: fx.bearerToken, jwks: fx.jwks }, { nodeFlags: ['--expose-gc'], core: pinned ? 0 : undefined })
+    const verify = await child<VerifyResult>('bench/verify.ts', { tokens: fx.tokenPool.slice(0, 1000), jwks: fx.jwks, issuer: COGNITO_ISSUER, accessKid: fx.accessKid })
+    const text = report(loadResults, verify, callback, await memory, fx, (performance.now() - started) / 1000)
+    console.log(`\n${text}`)
+    await writeFile(fileURLToPath(new URL('results.md', import.meta.url)), `${text}\n`)
+    console.log('written to bench/results.md')
+  } finally {
+    await fx.close()
+  }
+}
+
+await main()
