@@ -10,7 +10,7 @@ import { assertSessionAge, type SessionRefresher } from './session/refresh.js'
 import { safeReturnTo } from './return-to.js'
 import type { CognitoSessionData, SessionStore } from './session/store.js'
 import { deepFreeze } from './tokens/cache.js'
-import type { CognitoTokenVerifier } from './tokens/verifier.js'
+import { unverifiedPayload, type CognitoTokenVerifier } from './tokens/verifier.js'
 import type {
   CognitoAccessTokenPayload,
   CognitoIdTokenPayload,
@@ -40,15 +40,10 @@ const sessionAuthentications = new WeakMap<CognitoSessionData, { id: CognitoIdTo
  */
 function idTokenClaims (session: CognitoSessionData): CognitoIdTokenPayload | undefined {
   if (session.idToken === undefined) return undefined
-  const payload = session.idToken.split('.')[1]
-  if (payload === undefined) return undefined
-  try {
-    const claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as CognitoIdTokenPayload
-    // userInfo (option `userInfo`) was fetched for the same user at sign-in; its attributes complete the claims.
-    return deepFreeze(session.userInfo === undefined ? claims : { ...claims, ...session.userInfo })
-  } catch {
-    return undefined
-  }
+  const claims = unverifiedPayload(session.idToken) as CognitoIdTokenPayload | undefined
+  if (claims === undefined) return undefined
+  // userInfo (option `userInfo`) was fetched for the same user at sign-in; its attributes complete the claims.
+  return deepFreeze(session.userInfo === undefined ? claims : { ...claims, ...session.userInfo })
 }
 
 export function buildUser (access: CognitoAccessTokenPayload, id?: CognitoIdTokenPayload): CognitoUser {
@@ -136,6 +131,11 @@ export interface GuardDependencies {
 
 const nowInSeconds = (): number => Date.now() / 1000
 
+/** Any `Authorization: Bearer …` header makes the request a Bearer request: the session cookie is then ignored. */
+function hasBearerHeader (authorization: string | undefined): authorization is string {
+  return typeof authorization === 'string' && /^bearer(\s|$)/i.test(authorization)
+}
+
 /**
  * Before a session is authenticated: end it when it outlived `maxSessionAge`, and refresh its tokens when the
  * access token has expired or expires within `refreshSkew` (single flight, the new cookies go out on this reply).
@@ -143,21 +143,19 @@ const nowInSeconds = (): number => Date.now() / 1000
  */
 function prepareSession (request: FastifyRequest, reply: FastifyReply, deps: GuardDependencies): Promise<void> | undefined {
   // Synchronous (undefined) unless a refresh is due: most requests pay no promise and no microtask turn here.
-  const authorization = request.headers.authorization
-  if (typeof authorization === 'string' && /^bearer(\s|$)/i.test(authorization)) return
+  if (hasBearerHeader(request.headers.authorization)) return
   const session = deps.store.readSession(request)
   if (session === null) return
   const now = (deps.now ?? nowInSeconds)()
   if (deps.maxSessionAge !== undefined) assertSessionAge(deps.store, request, reply, session, deps.maxSessionAge, now)
   if (deps.refresher === undefined || session.refreshToken === undefined) return
   if (session.expiresAt - now > (deps.refreshSkew ?? 0)) return
-  return refreshSession(request, reply, deps, session, now)
+  return refreshSession(request, reply, deps.refresher, session, now)
 }
 
-async function refreshSession (request: FastifyRequest, reply: FastifyReply, deps: GuardDependencies, session: CognitoSessionData, now: number): Promise<void> {
-  if (deps.refresher === undefined) return
+async function refreshSession (request: FastifyRequest, reply: FastifyReply, refresher: SessionRefresher, session: CognitoSessionData, now: number): Promise<void> {
   try {
-    await deps.refresher.refresh(request, reply, session)
+    await refresher.refresh(request, reply, session)
   } catch (error) {
     const stillValid = session.expiresAt > now
     if (stillValid && error instanceof CognitoError && error.statusCode >= 500) {
@@ -171,14 +169,8 @@ async function refreshSession (request: FastifyRequest, reply: FastifyReply, dep
 /**
  * Authenticates a request from `Authorization: Bearer` (when present it is the only source: an invalid bearer
  * token never falls back to the cookie) or else from the session cookie, with the same token checks.
- */
-export async function authenticate (request: FastifyRequest, deps: GuardDependencies): Promise<Authentication> {
-  return authenticateNow(request, deps)
-}
-
-/**
- * As authenticate, synchronous whenever it can be (a cached token, or a key already held): the guard's hot path
- * then runs without a promise or a microtask turn. Throws (or rejects) with a typed CognitoError.
+ * Synchronous whenever it can be (a cached token, or a key already held): the guard's hot path then runs without
+ * a promise or a microtask turn. Throws (or rejects) with a typed CognitoError.
  */
 export function authenticateNow (request: FastifyRequest, deps: GuardDependencies): Authentication | Promise<Authentication> {
   const { verifier } = deps
@@ -190,7 +182,7 @@ export function authenticateNow (request: FastifyRequest, deps: GuardDependencie
       const entry = verifier.cachedEntry(authorization.slice(BEARER_PREFIX.length))
       if (entry !== undefined) return entry.derived as Authentication | undefined ?? bearerAuthentication(verifier, entry.token, entry.claims)
     }
-    if (/^bearer(\s|$)/i.test(authorization)) {
+    if (hasBearerHeader(authorization)) {
       const match = BEARER.exec(authorization)
       if (match === null) throw new CognitoUnauthenticatedError('The Authorization header is not of the form "Bearer <token>"')
       const token = match[1] as string
@@ -319,7 +311,7 @@ export function createRequireAuth (deps: GuardDependencies): (options?: CognitoR
 
 /** The user of a session as a guard would build it, for hooks that run outside a guard (logout, refresh). */
 export function sessionUser (session: CognitoSessionData): CognitoUser {
-  const payload = session.accessToken.split('.')[1] ?? ''
-  const access = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as CognitoAccessTokenPayload
+  // The session's access token was verified before the session was written, and the cookie is authenticated.
+  const access = (unverifiedPayload(session.accessToken) ?? {}) as CognitoAccessTokenPayload
   return buildUser(access, idTokenClaims(session))
 }

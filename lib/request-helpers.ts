@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { CognitoError, CognitoUnauthenticatedError } from './errors.js'
-import { authenticate, type GuardDependencies } from './guards.js'
+import { authenticateNow, type GuardDependencies } from './guards.js'
 import { pickAuthorizationParams } from './cognito/sign-in-params.js'
 import type { RouteContext } from './routes/context.js'
 import { startLogin } from './routes/login.js'
@@ -37,7 +37,7 @@ class RequestHelpers implements CognitoRequestHelpers {
 
   async isAuthenticated (): Promise<boolean> {
     try {
-      await authenticate(this.#request, this.#guard)
+      await authenticateNow(this.#request, this.#guard)
       return true
     } catch (error) {
       if (error instanceof CognitoError && error.statusCode === 401) return false

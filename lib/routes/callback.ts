@@ -14,7 +14,7 @@ import type { FastifyCognitoSessionData } from '../types.js'
 import { safeReturnTo } from '../return-to.js'
 import { constantTimeEqual, randomToken } from '../tokens/random.js'
 import { verifyTokenSet } from '../tokens/token-set.js'
-import { pathOnly, type RouteContext } from './context.js'
+import { pathOnly, revokeBestEffort, type RouteContext } from './context.js'
 
 const OAUTH_ERROR = /^[a-z_]{1,64}$/
 
@@ -32,16 +32,6 @@ function singleValue (query: Record<string, unknown>, name: string): string | un
 export function registerCallbackRoute (fastify: FastifyInstance, context: RouteContext): void {
   const { options, store, client, verifier } = context
   const requireIdToken = options.scopes.includes('openid')
-
-  /** A refused sign-in must not leave a live refresh token behind at Cognito. */
-  async function revokeQuietly (refreshToken: string | undefined): Promise<void> {
-    if (refreshToken === undefined) return
-    try {
-      await client.revoke(refreshToken)
-    } catch {
-      // The sign-in is refused either way; the refresh token then simply expires.
-    }
-  }
 
   fastify.get('/login/redirect', {
     // The query carries the authorization code: keep it out of every log line of this route.
@@ -91,7 +81,8 @@ export function registerCallbackRoute (fastify: FastifyInstance, context: RouteC
           tokens: { accessToken: tokens.accessToken, idToken: tokens.idToken, refreshToken: tokens.refreshToken, expiresAt: access.exp }
         })
       } catch (error) {
-        await revokeQuietly(tokens.refreshToken)
+        // A refused sign-in must not leave a live refresh token behind at Cognito.
+        await revokeBestEffort(context, request, tokens.refreshToken)
         throw error instanceof CognitoError || typeof (error as { statusCode?: unknown } | null)?.statusCode === 'number'
           ? error
           : new CognitoLoginRejectedError(error instanceof Error ? error.message : undefined, { cause: error })

@@ -1,6 +1,6 @@
 import type { FastifyRequest } from 'fastify'
 import type { CognitoClient } from '../cognito/client.js'
-import { CognitoCrossSiteRequestError } from '../errors.js'
+import { CognitoCrossSiteRequestError, CognitoError } from '../errors.js'
 import type { ResolvedCognitoOptions } from '../options.js'
 import type { SessionRefresher } from '../session/refresh.js'
 import type { SessionStore } from '../session/store.js'
@@ -27,6 +27,20 @@ export function assertSameOrigin (request: FastifyRequest, appOrigin: string): v
   if (site !== undefined && site !== 'same-origin' && site !== 'none') throw new CognitoCrossSiteRequestError()
   const origin = request.headers.origin
   if (origin !== undefined && origin !== appOrigin) throw new CognitoCrossSiteRequestError()
+}
+
+/**
+ * Revokes a refresh token at Cognito without letting a failure stop the caller (logout, a refused sign-in): the
+ * failure is logged by its code only, and the refresh token then simply expires.
+ */
+export async function revokeBestEffort (context: RouteContext, request: FastifyRequest, refreshToken: string | undefined): Promise<void> {
+  if (refreshToken === undefined) return
+  try {
+    await context.client.revoke(refreshToken)
+  } catch (error) {
+    const code = error instanceof CognitoError ? error.code : 'unknown'
+    request.log.warn({ code }, 'fastify-cognito: revoking the refresh token failed')
+  }
 }
 
 /** The request URL without its query string, for log lines of routes whose query carries codes. */

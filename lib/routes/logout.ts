@@ -1,8 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { logoutUrl } from '../cognito/urls.js'
-import { CognitoError } from '../errors.js'
 import { sessionUser } from '../guards.js'
-import { assertSameOrigin, type RouteContext } from './context.js'
+import { assertSameOrigin, revokeBestEffort, type RouteContext } from './context.js'
 
 /**
  * Ends the session: runs `onLogout`, revokes the refresh token (and with it every token issued from it), clears
@@ -10,7 +9,7 @@ import { assertSameOrigin, type RouteContext } from './context.js'
  * failed revocation is logged and never blocks the logout.
  */
 export async function performLogout (context: RouteContext, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
-  const { options, store, client, refresher, verifier } = context
+  const { options, store, refresher, verifier } = context
   reply.header('cache-control', 'no-store')
   const session = store.readSession(request)
   if (options.onLogout !== undefined) await options.onLogout(request, session === null ? null : sessionUser(session))
@@ -20,12 +19,8 @@ export async function performLogout (context: RouteContext, request: FastifyRequ
   if (session !== null) verifier.revokeAccessToken(session.accessToken)
   if (session?.refreshToken !== undefined) {
     refresher.forget(session.refreshToken)
-    try {
-      await client.revoke(session.refreshToken)
-    } catch (error) {
-      const code = error instanceof CognitoError ? error.code : 'unknown'
-      request.log.warn({ code }, 'fastify-cognito: revoking the refresh token failed; the session cookies are cleared anyway')
-    }
+    // A failure is logged and never blocks the logout: the cookies are cleared anyway.
+    await revokeBestEffort(context, request, session.refreshToken)
   }
   if (session !== null) request.log.info({ sub: session.sub }, 'fastify-cognito: signed out')
   const destination = options.logoutUri === undefined

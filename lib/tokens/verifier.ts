@@ -152,14 +152,26 @@ export function isCanonicalBase64url (value: string): boolean {
   return (last & (rest === 2 ? 0b1111 : 0b11)) === 0
 }
 
-/** `exp` of a token's payload without any check (for the signed-out list only); undefined when unreadable. */
-function unverifiedExpiry (payloadPart: string): number | undefined {
+/**
+ * The payload of a compact JWT, decoded without any check; undefined when it is not a JSON object. Only for
+ * tokens whose integrity is established otherwise (verified before, and read back from the authenticated session
+ * cookie) or for what does not need it (when a signed-out token may be forgotten).
+ */
+export function unverifiedPayload (token: string): Record<string, unknown> | undefined {
+  const payloadPart = token.split('.')[1]
+  if (payloadPart === undefined) return undefined
   try {
-    const exp = (JSON.parse(Buffer.from(payloadPart, 'base64url').toString('utf8')) as { exp?: unknown } | null)?.exp
-    return typeof exp === 'number' && Number.isFinite(exp) ? exp : undefined
+    const value: unknown = JSON.parse(Buffer.from(payloadPart, 'base64url').toString('utf8'))
+    return value !== null && typeof value === 'object' && !Array.isArray(value) ? value as Record<string, unknown> : undefined
   } catch {
     return undefined
   }
+}
+
+/** `exp` of a token without any check (for the signed-out list only); undefined when unreadable. */
+function unverifiedExpiry (token: string): number | undefined {
+  const exp = unverifiedPayload(token)?.exp
+  return typeof exp === 'number' && Number.isFinite(exp) ? exp : undefined
 }
 
 function hasValidSignature (decoded: DecodedToken, key: KeyObject): boolean {
@@ -287,7 +299,7 @@ export class CognitoTokenVerifier {
     this.#dropEntry(token)
     this.#dropEntry(`${headerPart}.${payloadPart}.${signatureKey}`)
     const now = this.#now()
-    const exp = Math.min(unverifiedExpiry(payloadPart) ?? Infinity, now + MAX_ACCESS_TOKEN_LIFETIME)
+    const exp = Math.min(unverifiedExpiry(token) ?? Infinity, now + MAX_ACCESS_TOKEN_LIFETIME)
     this.#revoked.set(signatureKey, true, exp + this.#tolerance)
   }
 
