@@ -1,4 +1,3 @@
-import fastifyCookie from '@fastify/cookie'
 import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { CognitoClient } from './cognito/client.js'
@@ -21,7 +20,8 @@ import type { CognitoDecorator } from './types.js'
 const plugin: FastifyPluginAsync<FastifyCognitoOptions> = async function fastifyCognito (fastify: FastifyInstance, rawOptions) {
   const options = resolveOptions(rawOptions)
 
-  if (!fastify.hasPlugin('@fastify/cookie')) await fastify.register(fastifyCookie)
+  // No @fastify/cookie here: its hooks would parse the Cookie header on every route of the app. The session store
+  // reads and writes the plugin's own cookies itself, only where a session is used (session/cookies.ts).
 
   const http = new CognitoHttpClient(options.httpTimeout)
   const keys = new JwksKeyStore(http, options.jwksUri, options.jwksCooldown, Date.now, options.jwks)

@@ -1,10 +1,14 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import type { CookieSerializeOptions } from '@fastify/cookie'
 import fastifySecureSession from '@fastify/secure-session'
 import { deepFreeze, ExpiringCache, tailIndex } from '../tokens/cache.js'
+import { readCookie, readCookieChunks, setCookie } from './cookies.js'
+import { packSession, unpackSession } from './pack.js'
 import type { FastifyCognitoSessionData } from '../types.js'
 
-/** What the session cookie holds, encrypted and authenticated (libsodium secretbox via @fastify/secure-session). */
+/**
+ * What the session cookie holds, packed (see pack.ts), then encrypted and authenticated (libsodium secretbox via
+ * @fastify/secure-session).
+ */
 export interface CognitoSessionData {
   v: 1
   /** Random per login: a new sign-in never continues an old session (no fixation). */
@@ -167,8 +171,12 @@ export class SessionStore {
   readonly #sessionCookie: string
   readonly #chunkNames: readonly string[]
   readonly #loginCookie: string
+  readonly #chunkPrefix: string
+  /** The cookie names followed by `=`, as `readCookie` looks them up. */
+  readonly #chunkLookups: readonly string[]
+  readonly #loginLookup: string
   readonly #sessionMaxAge: number
-  readonly #attributes: CookieSerializeOptions
+  readonly #secure: boolean
   /**
    * This request's session once read, written or cleared (NO_SESSION for none): a request decorator of this store,
    * so that the guard's several reads per request cost a property read (no WeakMap, no change of object shape).
@@ -183,9 +191,12 @@ export class SessionStore {
     const base = options.secureCookies ? `__Host-${options.cookieName}` : options.cookieName
     this.#sessionCookie = `${base}_session`
     this.#chunkNames = Array.from({ length: MAX_SESSION_CHUNKS }, (_, i) => `${this.#sessionCookie}.${i}`)
+    this.#chunkPrefix = `${this.#sessionCookie}.`
+    this.#chunkLookups = this.#chunkNames.map((name) => `${name}=`)
     this.#loginCookie = `${base}_login`
+    this.#loginLookup = `${this.#loginCookie}=`
     this.#sessionMaxAge = options.sessionMaxAge
-    this.#attributes = { path: '/', httpOnly: true, secure: options.secureCookies, sameSite: 'lax' }
+    this.#secure = options.secureCookies
     this.#now = options.now ?? (() => Date.now() / 1000)
     this.#cache = new ExpiringCache(options.sessionCacheSize ?? DEFAULT_SESSION_CACHE_SIZE, this.#now)
   }
@@ -222,17 +233,18 @@ export class SessionStore {
   readSession (request: FastifyRequest): CognitoSessionData | null {
     const known = this.#remembered(request)
     if (known !== undefined) return known
-    const cached = this.#cachedEntry(request)
+    const chunks = this.#readChunks(request)
+    const cached = this.#cachedEntry(chunks)
     if (cached !== undefined) {
       // Guards read the session more than once per request: the next read is a property read.
       this.#memo(request, cached.session)
       return cached.session
     }
     let session: CognitoSessionData | null = null
-    const chunks = this.#readChunks(request)
     if (chunks.length > 0) {
       const decoded = this.#codec.decode(chunks.join(''), request, SESSION)
-      const data = decoded?.data
+      const packed = decoded?.data.z
+      const data = typeof packed === 'string' ? unpackSession(packed) : undefined
       if (isSessionData(data)) {
         session = { v: 1, sid: data.sid, sub: data.sub, accessToken: data.accessToken, expiresAt: data.expiresAt, createdAt: data.createdAt }
         if (data.idToken !== undefined) session.idToken = data.idToken
@@ -248,15 +260,15 @@ export class SessionStore {
   }
 
   writeSession (request: FastifyRequest, reply: FastifyReply, session: CognitoSessionData): void {
-    const { value, issuedAt } = this.#codec.encode(session, SESSION)
+    const { value, issuedAt } = this.#codec.encode({ z: packSession(session) }, SESSION)
     const count = Math.ceil(value.length / COOKIE_CHUNK_LENGTH)
     if (count > MAX_SESSION_CHUNKS) throw new Error('fastify-cognito: the session is too large for cookies')
-    const attributes = { ...this.#attributes, maxAge: this.#sessionMaxAge }
+    const attributes = { maxAge: this.#sessionMaxAge, secure: this.#secure }
     const chunks: string[] = []
     for (let i = 0; i < count; i++) {
       const chunk = value.slice(i * COOKIE_CHUNK_LENGTH, (i + 1) * COOKIE_CHUNK_LENGTH)
       chunks.push(chunk)
-      reply.setCookie(this.#chunkNames[i] as string, chunk, attributes)
+      setCookie(reply, this.#chunkNames[i] as string, chunk, attributes)
     }
     this.#clearChunksFrom(request, reply, count)
     this.#forget(request)
@@ -272,17 +284,14 @@ export class SessionStore {
     this.#memo(request, null)
   }
 
-  /** The cache entry for exactly the session cookies of this request, if any. No allocation on this path. */
-  #cachedEntry (request: FastifyRequest): CachedSession | undefined {
-    const cookies = request.cookies
-    let count = 0
-    while (count < MAX_SESSION_CHUNKS && cookies[this.#chunkNames[count] as string] !== undefined) count++
+  /** The cache entry for exactly these session cookie chunks, if any. */
+  #cachedEntry (chunks: readonly string[]): CachedSession | undefined {
+    const count = chunks.length
     if (count === 0) return undefined
-    const last = cookies[this.#chunkNames[count - 1] as string] as string
-    const entry = this.#cache.get(tailIndex(last, INDEX_CHARACTERS))
+    const entry = this.#cache.get(tailIndex(chunks[count - 1] as string, INDEX_CHARACTERS))
     if (entry === undefined || entry.chunks.length !== count) return undefined
     for (let i = 0; i < count; i++) {
-      if (entry.chunks[i] !== cookies[this.#chunkNames[i] as string]) return undefined
+      if (entry.chunks[i] !== chunks[i]) return undefined
     }
     return entry
   }
@@ -295,13 +304,13 @@ export class SessionStore {
 
   /** Drops the cache entry of this request's session cookies (logout, a new session). */
   #forget (request: FastifyRequest): void {
-    const entry = this.#cachedEntry(request)
+    const entry = this.#cachedEntry(this.#readChunks(request))
     if (entry !== undefined) this.#cache.delete(tailIndex(entry.chunks[entry.chunks.length - 1] as string, INDEX_CHARACTERS))
   }
 
   readLoginTransactions (request: FastifyRequest): LoginTransaction[] {
-    const value = request.cookies[this.#loginCookie]
-    if (value === undefined) return []
+    const value = readCookie(request.headers.cookie, this.#loginLookup)
+    if (value === undefined || value === '') return []
     const data = this.#codec.decode(value, request, LOGIN)?.data
     const list = data?.transactions
     return Array.isArray(list) ? list.filter(isLoginTransaction) : []
@@ -317,35 +326,31 @@ export class SessionStore {
   removeLoginTransaction (request: FastifyRequest, reply: FastifyReply, state: string): void {
     const rest = this.readLoginTransactions(request).filter((tx) => tx.state !== state)
     if (rest.length === 0) {
-      if (request.cookies[this.#loginCookie] !== undefined) reply.clearCookie(this.#loginCookie, this.#attributes)
+      this.clearLoginTransactions(request, reply)
     } else {
       this.#writeLoginTransactions(reply, rest)
     }
   }
 
   clearLoginTransactions (request: FastifyRequest, reply: FastifyReply): void {
-    if (request.cookies[this.#loginCookie] !== undefined) reply.clearCookie(this.#loginCookie, this.#attributes)
+    this.#clearIfSent(request, reply, this.#loginCookie, this.#loginLookup)
   }
 
   #writeLoginTransactions (reply: FastifyReply, transactions: LoginTransaction[]): void {
-    reply.setCookie(this.#loginCookie, this.#codec.encode({ transactions }, LOGIN).value, { ...this.#attributes, maxAge: LOGIN_TRANSACTION_MAX_AGE })
+    setCookie(reply, this.#loginCookie, this.#codec.encode({ transactions }, LOGIN).value, { maxAge: LOGIN_TRANSACTION_MAX_AGE, secure: this.#secure })
   }
 
-  /** The session cookie chunks, in order, up to the first one missing. */
+  /** The session cookie chunks of this request, in order, up to the first one missing or empty. */
   #readChunks (request: FastifyRequest): string[] {
-    const chunks: string[] = []
-    for (const name of this.#chunkNames) {
-      const chunk = request.cookies[name]
-      if (chunk === undefined) break
-      chunks.push(chunk)
-    }
-    return chunks
+    return readCookieChunks(request.headers.cookie, this.#chunkPrefix, MAX_SESSION_CHUNKS)
   }
 
   #clearChunksFrom (request: FastifyRequest, reply: FastifyReply, first: number): void {
-    for (let i = first; i < MAX_SESSION_CHUNKS; i++) {
-      const name = this.#chunkNames[i] as string
-      if (request.cookies[name] !== undefined) reply.clearCookie(name, this.#attributes)
-    }
+    for (let i = first; i < MAX_SESSION_CHUNKS; i++) this.#clearIfSent(request, reply, this.#chunkNames[i] as string, this.#chunkLookups[i] as string)
+  }
+
+  /** Deletes a cookie the browser sent (a cookie it does not have needs no deleting). */
+  #clearIfSent (request: FastifyRequest, reply: FastifyReply, name: string, lookup: string): void {
+    if (readCookie(request.headers.cookie, lookup) !== undefined) setCookie(reply, name, '', { maxAge: 0, secure: this.#secure })
   }
 }

@@ -1,7 +1,6 @@
 import { test, type TestContext } from 'node:test'
 import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
-import fastifyCookie from '@fastify/cookie'
 import Fastify from 'fastify'
 import { SessionStore, type CognitoSessionData } from '../../lib/session/store.js'
 import { CookieJar } from '../helpers/app.js'
@@ -22,7 +21,6 @@ async function harness (t: TestContext, sessionCacheSize?: number): Promise<Harn
   let offset = 0
   const app = Fastify()
   t.after(async () => { await app.close() })
-  await app.register(fastifyCookie)
   const store = await SessionStore.register(app, {
     sessionKeys: [randomBytes(32)],
     cookieName: 'test',
