@@ -267,26 +267,32 @@ export function createRequireAuth (deps: GuardDependencies): (options?: CognitoR
       return search === '' ? deps.loginPath : `${deps.loginPath}?${search}`
     }
 
-    return async function cognitoGuard (this: unknown, request: FastifyRequest, reply: FastifyReply): Promise<unknown> {
-      let authentication: Authentication
-      try {
-        const preparing = prepareSession(request, reply, deps)
-        if (preparing !== undefined) await preparing
-        const authenticating = authenticateNow(request, deps)
-        authentication = authenticating instanceof Promise ? await authenticating : authenticating
-        if (maxAge !== undefined) assertRecentSignIn(authentication.tokenPayload, maxAge, (deps.now ?? nowInSeconds)())
-      } catch (error) {
-        if (error instanceof CognitoError && error.statusCode === 401) {
-          if (redirectToLogin && isBrowserNavigation(request)) {
-            reply.header('cache-control', 'no-store')
-            // An async hook that has answered returns the reply, so Fastify stops the chain here.
-            return reply.redirect(redirectTarget(request, error instanceof CognitoStepUpRequiredError), 302)
-          }
-          reply.header('www-authenticate', wwwAuthenticate(error, scopes))
-        }
-        throw error
+    /** The authentication of this request, with the step-up check: synchronous unless a refresh or a JWKS fetch is due. */
+    function authenticate (request: FastifyRequest, reply: FastifyReply): Authentication | Promise<Authentication> {
+      const preparing = prepareSession(request, reply, deps)
+      const authenticating = preparing === undefined ? authenticateNow(request, deps) : preparing.then(() => authenticateNow(request, deps))
+      if (maxAge === undefined) return authenticating
+      const recent = (authentication: Authentication): Authentication => {
+        assertRecentSignIn(authentication.tokenPayload, maxAge, (deps.now ?? nowInSeconds)())
+        return authentication
       }
-      const { user } = authentication
+      return authenticating instanceof Promise ? authenticating.then(recent) : recent(authenticating)
+    }
+
+    /** A 401: a login redirect for browser navigations (the reply, answered), else the error with its WWW-Authenticate. */
+    function refuse (error: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+      if (error instanceof CognitoError && error.statusCode === 401) {
+        if (redirectToLogin && isBrowserNavigation(request)) {
+          reply.header('cache-control', 'no-store')
+          return reply.redirect(redirectTarget(request, error instanceof CognitoStepUpRequiredError), 302)
+        }
+        reply.header('www-authenticate', wwwAuthenticate(error, scopes))
+      }
+      throw error
+    }
+
+    /** Throws the 403 when the user lacks a required scope or group. */
+    function assertAllowed (user: CognitoUser, reply: FastifyReply): void {
       // Most guards ask for no scope or no group: then no array and no closure per request.
       const missingScopes = scopes.length === 0 ? scopes : scopes.filter((scope) => !user.scopes.includes(scope))
       const missingGroups = groups.length === 0 ? groups : groups.filter((group) => !user.groups.includes(group))
@@ -299,13 +305,53 @@ export function createRequireAuth (deps: GuardDependencies): (options?: CognitoR
         reply.header('www-authenticate', wwwAuthenticate(error, scopes))
         throw error
       }
-      if (check !== undefined && !(await check(user, request))) {
+    }
+
+    function admit (request: FastifyRequest, authentication: Authentication): void {
+      request.user = authentication.user
+      request.tokenPayload = authentication.tokenPayload
+    }
+
+    async function guardAsync (request: FastifyRequest, reply: FastifyReply, pending: Authentication | Promise<Authentication>): Promise<unknown> {
+      let authentication: Authentication
+      try {
+        authentication = await pending
+      } catch (error) {
+        // An async hook that has answered returns the reply, so Fastify stops the chain here.
+        return refuse(error, request, reply)
+      }
+      assertAllowed(authentication.user, reply)
+      if (check !== undefined && !(await check(authentication.user, request))) {
         throw new CognitoForbiddenError('The request is not allowed by the route\'s access rule')
       }
-      request.user = user
-      request.tokenPayload = authentication.tokenPayload
+      admit(request, authentication)
       return undefined
     }
+
+    /**
+     * Fastify calls a hook with `done` and takes a returned promise as the hook's outcome instead. Most requests
+     * present a token that is cached (or whose key is held), so the guard decides at once: it then calls `done` and
+     * costs no promise and no microtask turn. Otherwise, or when called directly as `guard(request, reply)`, it
+     * returns a promise, as the declared async hook type says.
+     */
+    return function cognitoGuard (this: unknown, request: FastifyRequest, reply: FastifyReply, done?: (error?: Error) => void): Promise<unknown> | undefined {
+      let pending: Authentication | Promise<Authentication>
+      try {
+        pending = authenticate(request, reply)
+      } catch (error) {
+        pending = Promise.reject(error)
+      }
+      if (done === undefined || pending instanceof Promise || check !== undefined) return guardAsync(request, reply, pending)
+      try {
+        assertAllowed(pending.user, reply)
+      } catch (error) {
+        done(error as Error)
+        return undefined
+      }
+      admit(request, pending)
+      done()
+      return undefined
+    } as preHandlerAsyncHookHandler
   }
 }
 

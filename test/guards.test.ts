@@ -1,6 +1,8 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { buildApp, CLIENT_IDS, login, startIdp } from './helpers/app.js'
+import Fastify from 'fastify'
+import fastifyCognito from '../lib/index.js'
+import { buildApp, CLIENT_IDS, login, pluginOptions, startIdp } from './helpers/app.js'
 
 const bearer = (token: string): Record<string, string> => ({ authorization: `Bearer ${token}` })
 
@@ -124,4 +126,32 @@ test('a static jwks option verifies tokens without ever fetching the JWKS', asyn
   const unknownKid = await app.inject({ url: '/me', headers: bearer(await idp.mintAccessToken('alice', CLIENT_IDS.public, { header: { kid: 'other=' } })) })
   assert.equal(unknownKid.statusCode, 401)
   assert.equal(idp.requests.jwks, fetched)
+})
+
+test('a guard called directly from an async hook returns a promise: it admits, refuses (401, 403) and redirects', async (t) => {
+  const idp = await startIdp(t)
+  const app = Fastify()
+  t.after(async () => { await app.close() })
+  await app.register(fastifyCognito, pluginOptions(idp, 'public'))
+  const adminOnly = app.cognito.requireAuth({ groups: ['admin'] })
+  app.addHook('preHandler', async function (request, reply) {
+    if (!request.url.startsWith('/area/')) return
+    const outcome = adminOnly.call(this, request, reply)
+    assert.ok(outcome instanceof Promise)
+    await outcome
+  })
+  app.get('/area/report', async (request) => ({ username: request.user?.username }))
+  await app.ready()
+  const alice = (await login(app, idp)).jar.header
+  const bob = (await login(app, idp, { username: 'bob' })).jar.header
+  assert.deepEqual((await app.inject({ url: '/area/report', headers: { cookie: alice } })).json(), { username: 'alice' })
+  const forbidden = await app.inject({ url: '/area/report', headers: { cookie: bob } })
+  assert.equal(forbidden.statusCode, 403)
+  assert.equal(forbidden.json().code, 'FST_COGNITO_FORBIDDEN')
+  const anonymous = await app.inject({ url: '/area/report' })
+  assert.equal(anonymous.statusCode, 401)
+  assert.equal(anonymous.headers['www-authenticate'], 'Bearer')
+  const browser = await app.inject({ url: '/area/report', headers: { accept: 'text/html' } })
+  assert.equal(browser.statusCode, 302)
+  assert.equal(browser.headers.location, `/login?returnTo=${encodeURIComponent('/area/report')}`)
 })
