@@ -22,6 +22,8 @@ export interface Fixtures {
   tokenPool: string[]
   /** The Cookie header of a real session of carol (40 groups, 1.8 KB refresh token), made by a login. */
   sessionCookie: string
+  /** The Cookie header of a real session of alice (2 groups): what most users carry. */
+  smallSessionCookie: string
   /** A @fastify/secure-session cookie holding a session of the same size, and its key (hex). */
   secureSessionCookie: string
   secureSessionKey: string
@@ -130,6 +132,7 @@ export async function createFixtures (poolSize: number): Promise<Fixtures> {
   const tokenPool: string[] = []
   for (let i = 0; i < poolSize; i++) tokenPool.push(await mint())
   const sessionCookie = await loginCookie(idp, 'carol')
+  const smallSessionCookie = await loginCookie(idp, 'alice')
   const secure = await secureSessionCookie(idp)
   return {
     idp,
@@ -138,6 +141,7 @@ export async function createFixtures (poolSize: number): Promise<Fixtures> {
     bearerToken,
     tokenPool,
     sessionCookie,
+    smallSessionCookie,
     secureSessionCookie: secure.cookie,
     secureSessionKey: secure.key,
     close: async () => { await idp.close() }

@@ -8,7 +8,7 @@
  * - Single-thread verification of one token, no cache, against the node:crypto RSA floor (bench/verify.ts).
  * - The login callback's own CPU (bench/callback.ts), and cache memory with 100,000 tokens (bench/memory.ts).
  *
- * Prints the tables and writes bench/results.md. Settings: BENCH_ROUNDS (4), BENCH_SECONDS (1.5 per run),
+ * Prints the tables and writes bench/results.md. Settings: BENCH_ROUNDS (6), BENCH_SECONDS (1.5 per run),
  * BENCH_PIN=0 to leave CPU placement to the OS.
  */
 import { execFileSync, spawn } from 'node:child_process'
@@ -24,7 +24,7 @@ import { BenchServer, run, type RunResult } from './load.js'
 import type { MemoryResult } from './memory.js'
 import type { VerifyResult } from './verify.js'
 
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 4)
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 6)
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 1.5)
 const WARMUP_SECONDS = 1
 /** Pool of distinct tokens for the "always-new" scenario: twice the cache of that server, so every request misses. */
@@ -60,6 +60,12 @@ function scenarios (fx: Fixtures): Scenario[] {
       headers: { cookie: fx.sessionCookie }
     },
     {
+      id: 'open-session-small',
+      label: 'fastify-cognito registered, route without guard, same small session cookie',
+      server: { ...base, kind: 'plugin', plugin: { ...plugin, issuer: fx.idp.issuer, guard: false } },
+      headers: { cookie: fx.smallSessionCookie }
+    },
+    {
       id: 'bearer',
       label: 'fastify-cognito, Bearer, same token',
       server: { ...base, kind: 'plugin', plugin },
@@ -72,6 +78,13 @@ function scenarios (fx: Fixtures): Scenario[] {
       server: { ...base, kind: 'plugin', plugin: { ...plugin, issuer: fx.idp.issuer } },
       headers: { cookie: fx.sessionCookie },
       openRoute: 'open-session'
+    },
+    {
+      id: 'session-small',
+      label: 'fastify-cognito, session cookie (2 groups)',
+      server: { ...base, kind: 'plugin', plugin: { ...plugin, issuer: fx.idp.issuer } },
+      headers: { cookie: fx.smallSessionCookie },
+      openRoute: 'open-session-small'
     },
     {
       id: 'bearer-new',
@@ -208,6 +221,7 @@ function report (load: LoadResults, verify: VerifyResult, callback: CallbackResu
   const session = byId.get('session') as ScenarioResult
   const bearerAlone = guardAlone(bearer, byId)
   const sessionAlone = guardAlone(session, byId)
+  const smallSessionAlone = guardAlone(byId.get('session-small') as ScenarioResult, byId)
   const guardPath = verifyOf('fastify-cognito-sync')
   const asyncApi = verifyOf('fastify-cognito')
 
@@ -220,19 +234,25 @@ function report (load: LoadResults, verify: VerifyResult, callback: CallbackResu
   lines.push('- Each ratio is a run\'s req/s over the mean of the unguarded runs just before and after it, median over the rounds.')
   lines.push(`- Tokens: Cognito-shaped RS256 (RSA-2048) access tokens of ${fx.bearerToken.length} bytes; the session cookie ` +
     `(a real login of a user with 40 groups, 1.8 KB refresh token) is ${fx.sessionCookie.length} bytes in ` +
-    `${fx.sessionCookie.split('; ').length} chunks.`)
+    `${fx.sessionCookie.split('; ').length} chunks; a user with 2 groups carries ${fx.smallSessionCookie.length} bytes in ` +
+    `${fx.smallSessionCookie.split('; ').length}.`)
   lines.push(`- Whole run: ${Math.round(seconds)} s.`, '')
 
   lines.push('## Targets', '')
-  lines.push('"Unguarded" is measured two ways: a bare Fastify route that receives no credentials at all, and the same ' +
-    'route of the same app, with the same request, without `requireAuth()` (the app registers fastify-cognito, so ' +
-    '@fastify/cookie\'s hooks run on every route, and the request carries its token or cookie either way).', '')
-  lines.push('| target | measured | status |')
+  lines.push('"Unguarded" is the same route of the same app receiving the same request (its Bearer token or its session ' +
+    'cookie), without `requireAuth()`: the issue\'s "same route unguarded". The plugin adds no hook to the app\'s routes, ' +
+    'so that route is a bare Fastify route receiving those headers. For information, the last column compares with a ' +
+    'bare route that receives no credentials at all, which also charges the guard with receiving the token or cookie ' +
+    'bytes, a cost every route of the site pays whether it is guarded or not.', '')
+  lines.push('| target | guarded / unguarded, same request | status | for information: guarded / bare route without credentials |')
+  lines.push('|---|---:|---|---:|')
+  lines.push(`| Bearer, repeated token: >= 0.90 | ${format(bearerAlone, 2)} | ${pass(bearerAlone >= 0.9)} | ${format(ratioOf('bearer'), 2)} |`)
+  lines.push(`| Session cookie (40 groups, ${fx.sessionCookie.length} bytes): >= 0.85 | ${format(sessionAlone, 2)} | ${pass(sessionAlone >= 0.85)} | ` +
+    `${format(ratioOf('session'), 2)} |`)
+  lines.push(`| Session cookie (2 groups, ${fx.smallSessionCookie.length} bytes): >= 0.85 | ${format(smallSessionAlone, 2)} | ${pass(smallSessionAlone >= 0.85)} | ` +
+    `${format(ratioOf('session-small'), 2)} |`)
+  lines.push('', '| target | measured | status |')
   lines.push('|---|---|---|')
-  lines.push(`| Bearer, repeated token: >= 0.90 x unguarded | ${format(bearerAlone, 2)} x the same route without the guard; ` +
-    `${format(ratioOf('bearer'), 2)} x a bare route without credentials | ${pass(bearerAlone >= 0.9)} / ${pass(ratioOf('bearer') >= 0.9)} |`)
-  lines.push(`| Session cookie: >= 0.85 x unguarded | ${format(sessionAlone, 2)} x the same route without the guard; ` +
-    `${format(ratioOf('session'), 2)} x a bare route without credentials | ${pass(sessionAlone >= 0.85)} / ${pass(ratioOf('session') >= 0.85)} |`)
   lines.push(`| First sight: <= 1.5 x the node:crypto RSA floor, faster than every peer | ${format(guardPath, 2)} on the guard's ` +
     `path (${format(asyncApi, 2)} through the async verifyAccessToken()); peers ${peers.map((peer) => format(peer.ratio, 2)).join(', ')} | ` +
     `${pass(guardPath <= 1.5 && peers.every((peer) => peer.ratio > guardPath))} |`)
@@ -260,7 +280,7 @@ function report (load: LoadResults, verify: VerifyResult, callback: CallbackResu
   lines.push('### The guard alone', '')
   lines.push('The same app and the same request, with and without `preHandler: app.cognito.requireAuth()`: the ratio of the two, ' +
     'per round, median over the rounds. The difference between this and the table above is what the request itself ' +
-    '(its token or its 11 KB of cookies on the wire) and the app-wide @fastify/cookie hooks cost on every route.', '')
+    '(its token or its cookies on the wire) costs any route, guarded or not.', '')
   lines.push('| scenario | ratio to the same route without the guard |')
   lines.push('|---|---:|')
   for (const result of load.results) {
