@@ -33,11 +33,25 @@ export function readCookie (header: string | undefined, nameEquals: string): str
 
 /**
  * The values of the cookies `<prefix>0`, `<prefix>1`, … (at most `max`, which is 10 or less), in order, up to the
- * first one missing or empty, in one walk over the header. Same rules as `readCookie`.
+ * first one missing or empty. Same rules as `readCookie`.
  */
 export function readCookieChunks (header: string | undefined, prefix: string, max: number): string[] {
   const chunks: string[] = []
-  if (header === undefined) return chunks
+  for (const chunk of readNumberedCookies(header, prefix, max)) {
+    if (chunk === undefined || chunk === '') break
+    chunks.push(chunk)
+  }
+  return chunks
+}
+
+const NONE: ReadonlyArray<string | undefined> = Object.freeze([])
+
+/**
+ * Every cookie `<prefix>N` the header carries (N a digit below `max`), by number, undefined where absent: one walk
+ * over the header however many there are. Same rules as `readCookie`.
+ */
+export function readNumberedCookies (header: string | undefined, prefix: string, max: number): ReadonlyArray<string | undefined> {
+  if (header === undefined) return NONE
   let found: Array<string | undefined> | undefined
   for (let at = pairStart(header, 0); at < header.length; at = nextPair(header, at)) {
     if (!header.startsWith(prefix, at)) continue
@@ -48,12 +62,7 @@ export function readCookieChunks (header: string | undefined, prefix: string, ma
       found[index] ??= valueAt(header, digitAt + 2)
     }
   }
-  if (found === undefined) return chunks
-  for (const chunk of found) {
-    if (chunk === undefined || chunk === '') break
-    chunks.push(chunk)
-  }
-  return chunks
+  return found ?? NONE
 }
 
 /** Where the next pair starts after the pair at `at` (the header's length when there is none). */

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fastifySecureSession from '@fastify/secure-session'
 import { deepFreeze, ExpiringCache, tailIndex } from '../tokens/cache.js'
-import { readCookie, readCookieChunks, setCookie } from './cookies.js'
+import { readCookie, readCookieChunks, readNumberedCookies, setCookie } from './cookies.js'
 import { packSession, unpackSession } from './pack.js'
 import type { FastifyCognitoSessionData } from '../types.js'
 
@@ -172,8 +172,6 @@ export class SessionStore {
   readonly #chunkNames: readonly string[]
   readonly #loginCookie: string
   readonly #chunkPrefix: string
-  /** The cookie names followed by `=`, as `readCookie` looks them up. */
-  readonly #chunkLookups: readonly string[]
   readonly #loginLookup: string
   readonly #sessionMaxAge: number
   readonly #secure: boolean
@@ -192,7 +190,6 @@ export class SessionStore {
     this.#sessionCookie = `${base}_session`
     this.#chunkNames = Array.from({ length: MAX_SESSION_CHUNKS }, (_, i) => `${this.#sessionCookie}.${i}`)
     this.#chunkPrefix = `${this.#sessionCookie}.`
-    this.#chunkLookups = this.#chunkNames.map((name) => `${name}=`)
     this.#loginCookie = `${base}_login`
     this.#loginLookup = `${this.#loginCookie}=`
     this.#sessionMaxAge = options.sessionMaxAge
@@ -333,7 +330,7 @@ export class SessionStore {
   }
 
   clearLoginTransactions (request: FastifyRequest, reply: FastifyReply): void {
-    this.#clearIfSent(request, reply, this.#loginCookie, this.#loginLookup)
+    if (readCookie(request.headers.cookie, this.#loginLookup) !== undefined) this.#clear(reply, this.#loginCookie)
   }
 
   #writeLoginTransactions (reply: FastifyReply, transactions: LoginTransaction[]): void {
@@ -346,11 +343,14 @@ export class SessionStore {
   }
 
   #clearChunksFrom (request: FastifyRequest, reply: FastifyReply, first: number): void {
-    for (let i = first; i < MAX_SESSION_CHUNKS; i++) this.#clearIfSent(request, reply, this.#chunkNames[i] as string, this.#chunkLookups[i] as string)
+    // Every chunk the browser sent from `first` on, also past a gap: a cookie it does not have needs no deleting.
+    const sent = readNumberedCookies(request.headers.cookie, this.#chunkPrefix, MAX_SESSION_CHUNKS)
+    for (let i = first; i < sent.length; i++) {
+      if (sent[i] !== undefined) this.#clear(reply, this.#chunkNames[i] as string)
+    }
   }
 
-  /** Deletes a cookie the browser sent (a cookie it does not have needs no deleting). */
-  #clearIfSent (request: FastifyRequest, reply: FastifyReply, name: string, lookup: string): void {
-    if (readCookie(request.headers.cookie, lookup) !== undefined) setCookie(reply, name, '', { maxAge: 0, secure: this.#secure })
+  #clear (reply: FastifyReply, name: string): void {
+    setCookie(reply, name, '', { maxAge: 0, secure: this.#secure })
   }
 }
