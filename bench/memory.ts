@@ -7,9 +7,9 @@
  */
 import { createPublicKey, randomBytes, randomUUID, type KeyObject } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
-import { bearerAuthenticationOf } from '../lib/guards.js'
-import { ExpiringCache } from '../lib/tokens/cache.js'
-import { cacheIndex, DEFAULT_TOKEN_CACHE_SIZE, interner, keptClaims, type VerifiedAccessToken } from '../lib/tokens/verifier.js'
+import { bearerAuthentication } from '../lib/authenticate.js'
+import { cacheIndex, DEFAULT_TOKEN_CACHE_SIZE, interner, keptClaims, type VerifiedAccessToken } from '../lib/tokens/token-cache.js'
+import { ExpiringCache } from '../lib/util/expiring-cache.js'
 
 export interface MemoryResult {
   tokens: number
@@ -60,8 +60,9 @@ async function main (): Promise<void> {
     tokenLength = token.length
     // As the verifier and the guard: claims parsed from the token and kept as the cache keeps them, the user built once.
     const verified = keptClaims(JSON.parse(Buffer.from(token.split('.')[1] as string, 'base64url').toString('utf8')) as Record<string, unknown>, String(template.iss), String(template.client_id), intern)
-    const derived = bearerAuthenticationOf(verified)
-    if (keep) cache.set(cacheIndex(token), { token, claims: verified, kid, key, derived }, verified.exp + 5)
+    // The guard keeps the authentication beside the entry, keyed by the claims object, for as long as it lives.
+    bearerAuthentication(verified)
+    if (keep) cache.set(cacheIndex(token), { token, claims: verified, kid, key }, verified.exp + 5)
   }
 
   // The same work without keeping anything first: the heap and the allocator reach the size this churn needs

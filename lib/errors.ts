@@ -2,12 +2,37 @@
  * Every error the plugin raises is a CognitoError with a stable `code` (callers branch on it, never on the
  * message) and an HTTP `statusCode`, so Fastify's default error handler already answers correctly.
  * Messages never contain a token, a code, a verifier or a secret: they are safe to log and to show.
+ * Each class is named after its code: `FST_COGNITO_INVALID_TOKEN` is `CognitoInvalidTokenError`.
  */
+
+/** Every code a CognitoError can carry: `switch (error.code)` narrows on it. */
+export type CognitoErrorCode =
+  | 'FST_COGNITO_INVALID_OPTION'
+  | 'FST_COGNITO_UNAUTHENTICATED'
+  | 'FST_COGNITO_INVALID_TOKEN'
+  | 'FST_COGNITO_TOKEN_EXPIRED'
+  | 'FST_COGNITO_FORBIDDEN'
+  | 'FST_COGNITO_LOGIN_STATE_MISSING'
+  | 'FST_COGNITO_STATE_MISMATCH'
+  | 'FST_COGNITO_INVALID_CALLBACK'
+  | 'FST_COGNITO_AUTHORIZATION_ERROR'
+  | 'FST_COGNITO_INVALID_GRANT'
+  | 'FST_COGNITO_INVALID_CLIENT'
+  | 'FST_COGNITO_TOKEN_REQUEST_REJECTED'
+  | 'FST_COGNITO_SESSION_EXPIRED'
+  | 'FST_COGNITO_SESSION_TOO_LARGE'
+  | 'FST_COGNITO_STEP_UP_REQUIRED'
+  | 'FST_COGNITO_LOGIN_REJECTED'
+  | 'FST_COGNITO_CROSS_SITE_REQUEST'
+  | 'FST_COGNITO_IDP_UNAVAILABLE'
+  | 'FST_COGNITO_IDP_TIMEOUT'
+  | 'FST_COGNITO_IDP_BAD_RESPONSE'
+
 export class CognitoError extends Error {
-  readonly code: string
+  readonly code: CognitoErrorCode
   readonly statusCode: number
 
-  constructor (code: string, statusCode: number, message: string, options?: { cause?: unknown }) {
+  constructor (code: CognitoErrorCode, statusCode: number, message: string, options?: { cause?: unknown }) {
     super(message, options)
     this.name = new.target.name
     this.code = code
@@ -15,8 +40,8 @@ export class CognitoError extends Error {
   }
 }
 
-/** A plugin option is missing or invalid. Thrown at `register`, never at request time. */
-export class CognitoOptionsError extends CognitoError {
+/** A plugin option is missing or invalid. Thrown at `register` (or when a guard is created), never at request time. */
+export class CognitoInvalidOptionError extends CognitoError {
   constructor (message: string) {
     super('FST_COGNITO_INVALID_OPTION', 500, message)
   }
@@ -105,7 +130,7 @@ export class CognitoInvalidClientError extends CognitoError {
 }
 
 /** Any other OAuth error answer from Cognito's token or revoke endpoint (invalid_request, unauthorized_client, ...). */
-export class CognitoTokenRequestError extends CognitoError {
+export class CognitoTokenRequestRejectedError extends CognitoError {
   readonly error: string
 
   constructor (error: string) {
@@ -118,6 +143,21 @@ export class CognitoTokenRequestError extends CognitoError {
 export class CognitoSessionExpiredError extends CognitoError {
   constructor (message = 'The session has expired: sign in again') {
     super('FST_COGNITO_SESSION_EXPIRED', 401, message)
+  }
+}
+
+/**
+ * The session would not fit in the browser's cookies: at sign-in, for a user with very many groups or a large
+ * `onLogin` return value. No session is written.
+ */
+export class CognitoSessionTooLargeError extends CognitoError {
+  readonly size: number
+  readonly limit: number
+
+  constructor (size: number, limit: number) {
+    super('FST_COGNITO_SESSION_TOO_LARGE', 500, `The session needs ${size} bytes of cookies, more than the ${limit} bytes a browser session may use`)
+    this.size = size
+    this.limit = limit
   }
 }
 
@@ -163,8 +203,27 @@ export class CognitoIdpTimeoutError extends CognitoError {
 }
 
 /** Cognito answered with something that is not a valid reply (5xx, not JSON, too large, tokens missing). */
-export class CognitoIdpResponseError extends CognitoError {
+export class CognitoIdpBadResponseError extends CognitoError {
   constructor (message: string, options?: { cause?: unknown }) {
     super('FST_COGNITO_IDP_BAD_RESPONSE', 502, message, options)
   }
 }
+
+/** @deprecated Renamed {@link CognitoInvalidOptionError}, after its code `FST_COGNITO_INVALID_OPTION`. */
+export const CognitoOptionsError = CognitoInvalidOptionError
+/** @deprecated Renamed {@link CognitoInvalidOptionError}, after its code `FST_COGNITO_INVALID_OPTION`. */
+// A value and a type of the same name, as a class is: `instanceof` and annotations keep working.
+// eslint-disable-next-line @typescript-eslint/no-redeclare
+export type CognitoOptionsError = CognitoInvalidOptionError
+/** @deprecated Renamed {@link CognitoTokenRequestRejectedError}, after its code `FST_COGNITO_TOKEN_REQUEST_REJECTED`. */
+export const CognitoTokenRequestError = CognitoTokenRequestRejectedError
+/** @deprecated Renamed {@link CognitoTokenRequestRejectedError}, after its code `FST_COGNITO_TOKEN_REQUEST_REJECTED`. */
+// A value and a type of the same name, as a class is: `instanceof` and annotations keep working.
+// eslint-disable-next-line @typescript-eslint/no-redeclare
+export type CognitoTokenRequestError = CognitoTokenRequestRejectedError
+/** @deprecated Renamed {@link CognitoIdpBadResponseError}, after its code `FST_COGNITO_IDP_BAD_RESPONSE`. */
+export const CognitoIdpResponseError = CognitoIdpBadResponseError
+/** @deprecated Renamed {@link CognitoIdpBadResponseError}, after its code `FST_COGNITO_IDP_BAD_RESPONSE`. */
+// A value and a type of the same name, as a class is: `instanceof` and annotations keep working.
+// eslint-disable-next-line @typescript-eslint/no-redeclare
+export type CognitoIdpResponseError = CognitoIdpBadResponseError

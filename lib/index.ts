@@ -4,7 +4,6 @@ export { fastifyCognito }
 export default fastifyCognito
 
 export type { CognitoAuthorizationParams } from './cognito/sign-in-params.js'
-export type { FastifyCognitoOptions } from './options.js'
 export type {
   CognitoAccessTokenClaims,
   CognitoAccessTokenPayload,
@@ -16,27 +15,33 @@ export type {
   CognitoRequireAuthOptions,
   CognitoUser,
   FastifyCognitoClaims,
+  FastifyCognitoOptions,
   FastifyCognitoSessionData
 } from './types.js'
+export type { CognitoErrorCode } from './errors.js'
 export {
   CognitoAuthorizationError,
   CognitoCrossSiteRequestError,
   CognitoError,
   CognitoForbiddenError,
+  CognitoIdpBadResponseError,
   CognitoIdpResponseError,
   CognitoIdpTimeoutError,
   CognitoIdpUnavailableError,
   CognitoInvalidCallbackError,
   CognitoInvalidClientError,
   CognitoInvalidGrantError,
+  CognitoInvalidOptionError,
   CognitoInvalidTokenError,
   CognitoLoginRejectedError,
   CognitoLoginStateMissingError,
   CognitoOptionsError,
   CognitoSessionExpiredError,
+  CognitoSessionTooLargeError,
   CognitoStateMismatchError,
   CognitoStepUpRequiredError,
   CognitoTokenExpiredError,
   CognitoTokenRequestError,
+  CognitoTokenRequestRejectedError,
   CognitoUnauthenticatedError
 } from './errors.js'

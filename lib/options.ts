@@ -1,96 +1,11 @@
 import { createHash, hkdfSync } from 'node:crypto'
-import type { FastifyRequest } from 'fastify'
-import { CognitoOptionsError } from './errors.js'
-import { isSafeReturnTo } from './return-to.js'
+import { CognitoInvalidOptionError } from './errors.js'
+import { isSafeReturnTo } from './util/return-to.js'
 import { parseKeySet } from './tokens/jwks.js'
 import { AUTHORIZATION_PARAM_RULES, type CognitoAuthorizationParams } from './cognito/sign-in-params.js'
-import type { CognitoLoginContext, CognitoUser, FastifyCognitoSessionData } from './types.js'
+import type { FastifyCognitoOptions } from './types.js'
 
-/** What `app.register(fastifyCognito, options)` accepts. */
-export interface FastifyCognitoOptions {
-  /** The user pool id, `<region>_<id>`, e.g. `eu-west-1_AbCdEf123`. */
-  userPoolId: string
-  /** AWS region; the part of `userPoolId` before `_` unless given (and then it must agree). */
-  region?: string
-  /** The app client id. */
-  clientId: string
-  /** The app client secret. Present: a confidential client (HTTP Basic). Absent: a public client (PKCE only). */
-  clientSecret?: string
-  /** The managed login (hosted UI) base URL, `https://<prefix>.auth.<region>.amazoncognito.com` or a custom domain. */
-  domain: string
-  /** Absolute URL of this app's callback route (`<prefix>/login/redirect`), registered as a callback URL on the app client. */
-  redirectUri: string
-  /** Absolute URL Cognito's /logout sends the user to; must be an allowed sign-out URL of the app client. */
-  logoutUri?: string
-  /** OAuth scopes to ask for. Default `['openid', 'email', 'profile']`. */
-  scopes?: string[]
-  /** Secret(s) of at least 32 characters for the encrypted cookies. An array rotates: the first encrypts, all decrypt. */
-  sessionSecret: string | string[]
-  /** Token issuer. Default `https://cognito-idp.<region>.amazonaws.com/<userPoolId>`. */
-  issuer?: string
-  /** JWKS URL. Default `<issuer>/.well-known/jwks.json`. */
-  jwksUri?: string
-  /** Mount point of the plugin's routes. Default `''`. */
-  prefix?: string
-  /** Where a login ends when it has no `returnTo`, and where logout ends without `logoutUri`. Default `'/'`. */
-  afterLoginRedirect?: string
-  /** Prefix of the cookie names. Default `'cognito'` (with `__Host-` in front when cookies are Secure). */
-  cookieName?: string
-  /**
-   * Send cookies with the `Secure` attribute. Default: true, and false only when `redirectUri` is
-   * `http://localhost` or `http://127.0.0.1` (local development). Setting false elsewhere lets cookies travel in clear text.
-   */
-  secureCookies?: boolean
-  /**
-   * Absolute lifetime of a sign-in in seconds: after it the user signs in again even if the refresh token still
-   * works. Also the lifetime of the session cookie. Default 30 days (Cognito's default refresh-token lifetime).
-   */
-  maxSessionAge?: number
-  /**
-   * Guards refresh an expired (or about to expire, see `refreshSkew`) access token of a session with its refresh
-   * token, once per session however many requests wait for it, and go on with the request. Default true.
-   */
-  autoRefresh?: boolean
-  /** Seconds before `exp` at which `autoRefresh` already refreshes. Default 30. */
-  refreshSkew?: number
-  /**
-   * Default sign-in parameters sent to /oauth2/authorize; `GET /login` may override them with the same query
-   * parameters. `identity_provider` / `idp_identifier` skip the hosted UI (Google, a SAML or OIDC IdP).
-   */
-  authorizationParams?: CognitoAuthorizationParams
-  /** Fetch /oauth2/userInfo once at sign-in and merge it into `request.user`. Needs the `openid` scope. Default false. */
-  userInfo?: boolean
-  /**
-   * Runs after the tokens are verified, before the session is stored. Throw to refuse the sign-in (403 unless the
-   * error has its own statusCode; no session is created and the refresh token is revoked). Return a JSON object to
-   * keep it in the session: it is `request.cognito.sessionData` on guarded requests.
-   */
-  onLogin?: (request: FastifyRequest, context: CognitoLoginContext) => FastifyCognitoSessionData | undefined | void | Promise<FastifyCognitoSessionData | undefined | void>
-  /** Runs when a session is refreshed (by POST /refresh, a guard's automatic refresh or request.cognito.refresh()). */
-  onRefresh?: (request: FastifyRequest, user: CognitoUser) => void | Promise<void>
-  /** Runs at logout, before the cookies are cleared; `user` is null when there was no valid session. */
-  onLogout?: (request: FastifyRequest, user: CognitoUser | null) => void | Promise<void>
-  /** Time limit in milliseconds for each HTTP call to Cognito (token, revoke, JWKS). Default 5000. */
-  httpTimeout?: number
-  /** Seconds of clock skew accepted on `exp` and `iat`. Default 5. */
-  clockTolerance?: number
-  /** Minimum milliseconds between two JWKS fetches caused by unknown key ids. Default 30000. */
-  jwksCooldown?: number
-  /**
-   * The pool's JWKS document (`{ keys: [...] }`) to use instead of fetching `jwksUri`: for tests (see
-   * `createTokenIssuer` in fastify-cognito/testing) and networks that cannot reach Cognito's key endpoint.
-   * Key rotation then needs a restart.
-   */
-  jwks?: { keys: unknown[] }
-  /** Fetch the JWKS when the server starts (`onReady`), so the first request does not wait for it. Default true. */
-  prefetchJwks?: boolean
-  /**
-   * How many verified access tokens each process keeps in memory, so that a token presented again skips the RSA
-   * verification (its expiry is still checked on every request). Decoded session cookies are kept too, a tenth
-   * as many. 0 turns both caches off. Default 10000.
-   */
-  tokenCacheSize?: number
-}
+export type { FastifyCognitoOptions } from './types.js'
 
 /** The options after validation, with every default applied. Internal. */
 export interface ResolvedCognitoOptions {
@@ -125,6 +40,8 @@ export interface ResolvedCognitoOptions {
   tokenCacheSize: number
   /** A tenth of tokenCacheSize (rounded up). */
   sessionCacheSize: number
+  /** The clock, epoch milliseconds. */
+  now: () => number
 }
 
 const USER_POOL_ID = /^([a-z]{2}(?:-[a-z]+)+-\d)_[0-9A-Za-z]+$/
@@ -134,7 +51,7 @@ const COOKIE_NAME = /^[A-Za-z0-9_-]{1,32}$/
 const OIDC_SCOPES_NEEDING_OPENID = ['email', 'phone', 'profile']
 
 function fail (option: string, problem: string): never {
-  throw new CognitoOptionsError(`fastify-cognito: option "${option}" ${problem}`)
+  throw new CognitoInvalidOptionError(`fastify-cognito: option "${option}" ${problem}`)
 }
 
 function requireString (value: unknown, option: string): string {
@@ -256,7 +173,7 @@ function validateJwks (value: unknown): { keys: unknown[] } | undefined {
 }
 
 export function resolveOptions (raw: FastifyCognitoOptions): ResolvedCognitoOptions {
-  if (raw === null || typeof raw !== 'object') throw new CognitoOptionsError('fastify-cognito: options are required')
+  if (raw === null || typeof raw !== 'object') throw new CognitoInvalidOptionError('fastify-cognito: options are required')
 
   const userPoolId = requireString(raw.userPoolId, 'userPoolId')
   const poolMatch = USER_POOL_ID.exec(userPoolId)
@@ -321,6 +238,7 @@ export function resolveOptions (raw: FastifyCognitoOptions): ResolvedCognitoOpti
     prefetchJwks: booleanOption(raw.prefetchJwks, 'prefetchJwks', true),
     jwks: validateJwks(raw.jwks),
     tokenCacheSize: validateTokenCacheSize(raw.tokenCacheSize),
-    sessionCacheSize: Math.ceil(validateTokenCacheSize(raw.tokenCacheSize) / 10)
+    sessionCacheSize: Math.ceil(validateTokenCacheSize(raw.tokenCacheSize) / 10),
+    now: hookOption(raw.now, 'now') ?? Date.now
   }
 }

@@ -2,68 +2,98 @@ import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastif
 import fp from 'fastify-plugin'
 import { CognitoClient } from './cognito/client.js'
 import { CognitoHttpClient } from './cognito/http.js'
+import type { CognitoContext } from './context.js'
 import { CognitoError } from './errors.js'
-import { createRequireAuth, sessionUser, type GuardDependencies } from './guards.js'
-import { resolveOptions, type FastifyCognitoOptions } from './options.js'
+import { createRequireAuth } from './guards.js'
+import { resolveOptions, type ResolvedCognitoOptions } from './options.js'
+import { requestHelpersFor } from './request-helpers.js'
 import { registerCallbackRoute } from './routes/callback.js'
-import type { RouteContext } from './routes/context.js'
 import { registerLoginRoute } from './routes/login.js'
 import { registerLogoutRoute } from './routes/logout.js'
 import { registerRefreshRoute } from './routes/refresh.js'
-import { requestHelpersFor } from './request-helpers.js'
+import { registerCodec } from './session/codec.js'
+import { CookieSessionStore } from './session/cookie-store.js'
+import { LOGIN_TRANSACTION_MAX_AGE, LoginTransactions } from './session/login-transactions.js'
 import { SessionRefresher } from './session/refresh.js'
-import { SessionStore } from './session/store.js'
 import { JwksKeyStore } from './tokens/jwks.js'
 import { CognitoTokenVerifier } from './tokens/verifier.js'
-import type { CognitoDecorator } from './types.js'
+import type { CognitoDecorator, FastifyCognitoOptions } from './types.js'
+import { sessionUser } from './user.js'
+import { createClock } from './util/clock.js'
 
-const plugin: FastifyPluginAsync<FastifyCognitoOptions> = async function fastifyCognito (fastify: FastifyInstance, rawOptions) {
-  const options = resolveOptions(rawOptions)
-
-  // No @fastify/cookie here: its hooks would parse the Cookie header on every route of the app. The session store
-  // reads and writes the plugin's own cookies itself, only where a session is used (session/cookies.ts).
-
+/** The one context of a registration: every service, derived value and the clock, built once. */
+async function buildContext (fastify: FastifyInstance, options: ResolvedCognitoOptions): Promise<CognitoContext> {
+  const clock = createClock(options.now)
   const http = new CognitoHttpClient(options.httpTimeout)
-  const keys = new JwksKeyStore(http, options.jwksUri, options.jwksCooldown, Date.now, options.jwks)
-  const verifier = new CognitoTokenVerifier(keys, options)
+  const keys = new JwksKeyStore(http, options.jwksUri, options.jwksCooldown, clock.millis, options.jwks)
+  const verifier = new CognitoTokenVerifier(keys, { ...options, now: clock.seconds })
   const client = new CognitoClient(http, options)
-  const store = await SessionStore.register(fastify, { ...options, sessionMaxAge: options.maxSessionAge })
+  const codec = await registerCodec(fastify, options.sessionKeys, { session: options.maxSessionAge, login: LOGIN_TRANSACTION_MAX_AGE })
+  // __Host- makes the browser refuse the cookie unless it is Secure, for this host only, on Path=/.
+  const cookieBase = options.secureCookies ? `__Host-${options.cookieName}` : options.cookieName
+  const store = new CookieSessionStore(fastify, codec, {
+    cookieName: `${cookieBase}_session`,
+    secureCookies: options.secureCookies,
+    sessionMaxAge: options.maxSessionAge,
+    sessionCacheSize: options.sessionCacheSize,
+    now: clock.seconds
+  })
+  const loginTransactions = new LoginTransactions(codec, `${cookieBase}_login`, options.secureCookies)
+  const requireIdToken = options.scopes.includes('openid')
   const onRefresh = options.onRefresh
   const refresher = new SessionRefresher({
     client,
     verifier,
     store,
-    requireIdToken: options.scopes.includes('openid'),
+    requireIdToken,
     maxSessionAge: options.maxSessionAge,
+    clock,
     onRefreshed: onRefresh === undefined ? undefined : async (request, { session }) => { await onRefresh(request, sessionUser(session)) }
   })
-  const context: RouteContext = { options, store, client, verifier, refresher, appOrigin: new URL(options.redirectUri).origin }
-
-  const loginPath = `${options.prefix}/login`
-  const guardDependencies: GuardDependencies = {
+  const prefix = options.prefix
+  return Object.freeze({
+    options,
+    clock,
+    http,
+    keys,
     verifier,
+    client,
     store,
-    loginPath,
-    refresher: options.autoRefresh ? refresher : undefined,
-    refreshSkew: options.refreshSkew,
-    maxSessionAge: options.maxSessionAge
-  }
+    loginTransactions,
+    refresher,
+    autoRefresher: options.autoRefresh ? refresher : undefined,
+    paths: Object.freeze({ login: `${prefix}/login`, callback: `${prefix}/login/redirect`, refresh: `${prefix}/refresh`, logout: `${prefix}/logout` }),
+    appOrigin: new URL(options.redirectUri).origin,
+    requireIdToken
+  })
+}
+
+function decorate (fastify: FastifyInstance, context: CognitoContext): void {
+  const { verifier, paths } = context
   const decorator: CognitoDecorator = {
-    requireAuth: createRequireAuth(guardDependencies),
+    requireAuth: createRequireAuth(context),
     verifyAccessToken: async (token) => await verifier.verifyAccessToken(token),
     verifyIdToken: async (token, expected) => await verifier.verifyIdToken(token, { nonce: expected?.nonce }),
-    loginPath,
-    logoutPath: `${options.prefix}/logout`,
-    refreshPath: `${options.prefix}/refresh`
+    loginPath: paths.login,
+    logoutPath: paths.logout,
+    refreshPath: paths.refresh
   }
   fastify.decorate('cognito', decorator)
   fastify.decorateRequest('user', null)
   fastify.decorateRequest('tokenPayload', null)
   fastify.decorateRequest('cognito', {
     getter (this: FastifyRequest) {
-      return requestHelpersFor(this, context, guardDependencies)
+      return requestHelpersFor(this, context)
     }
   })
+}
+
+const plugin: FastifyPluginAsync<FastifyCognitoOptions> = async function fastifyCognito (fastify: FastifyInstance, rawOptions) {
+  const options = resolveOptions(rawOptions)
+  // No @fastify/cookie: the session store reads and writes only the plugin's own cookies, and only on requests that
+  // use a session (session/cookies.ts); @fastify/cookie would add its hooks to every route of the app.
+  const context = await buildContext(fastify, options)
+  decorate(fastify, context)
 
   await fastify.register(async function cognitoRoutes (routes) {
     // HTML forms (`<form method="post" action="/logout">`) post an empty application/x-www-form-urlencoded body,
@@ -81,7 +111,7 @@ const plugin: FastifyPluginAsync<FastifyCognitoOptions> = async function fastify
   if (options.prefetchJwks) {
     fastify.addHook('onReady', async function prefetchCognitoJwks () {
       try {
-        await keys.refresh()
+        await context.keys.refresh()
       } catch (error) {
         // Not fatal: the keys are fetched again on first use, and the app should start while Cognito is away.
         fastify.log.warn({ code: error instanceof CognitoError ? error.code : 'unknown' }, 'fastify-cognito: could not prefetch the JWKS')
@@ -89,7 +119,7 @@ const plugin: FastifyPluginAsync<FastifyCognitoOptions> = async function fastify
     })
   }
   fastify.addHook('onClose', async function closeCognitoClient () {
-    await http.close()
+    await context.http.close()
   })
 }
 

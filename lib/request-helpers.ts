@@ -1,22 +1,21 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import { CognitoError, CognitoUnauthenticatedError } from './errors.js'
-import { authenticateNow, type GuardDependencies } from './guards.js'
+import { authenticateNow } from './authenticate.js'
 import { pickAuthorizationParams } from './cognito/sign-in-params.js'
-import type { RouteContext } from './routes/context.js'
-import { startLogin } from './routes/login.js'
-import { performLogout } from './routes/logout.js'
+import type { CognitoContext } from './context.js'
+import { CognitoError } from './errors.js'
+import { logout } from './flows/logout.js'
+import { refreshNow } from './flows/refresh-now.js'
+import { startLogin } from './flows/start-login.js'
 import type { CognitoRequestHelpers, FastifyCognitoSessionData } from './types.js'
 
-/** `request.cognito`: the plugin's routes as functions for handlers, bound to one request. */
+/** `request.cognito`: the plugin's flows as functions for handlers, bound to one request. */
 class RequestHelpers implements CognitoRequestHelpers {
   readonly #request: FastifyRequest
-  readonly #context: RouteContext
-  readonly #guard: GuardDependencies
+  readonly #context: CognitoContext
 
-  constructor (request: FastifyRequest, context: RouteContext, guard: GuardDependencies) {
+  constructor (request: FastifyRequest, context: CognitoContext) {
     this.#request = request
     this.#context = context
-    this.#guard = guard
   }
 
   login (reply: FastifyReply, options: Parameters<CognitoRequestHelpers['login']>[1] = {}): FastifyReply {
@@ -25,19 +24,16 @@ class RequestHelpers implements CognitoRequestHelpers {
   }
 
   async logout (reply: FastifyReply): Promise<FastifyReply> {
-    return await performLogout(this.#context, this.#request, reply)
+    return await logout(this.#context, this.#request, reply)
   }
 
   async refresh (reply: FastifyReply): Promise<{ expiresAt: number }> {
-    const session = this.#context.store.readSession(this.#request)
-    if (session === null) throw new CognitoUnauthenticatedError()
-    const { verified } = await this.#context.refresher.refresh(this.#request, reply, session)
-    return { expiresAt: verified.access.exp }
+    return await refreshNow(this.#context, this.#request, reply)
   }
 
   async isAuthenticated (): Promise<boolean> {
     try {
-      await authenticateNow(this.#request, this.#guard)
+      await authenticateNow(this.#request, this.#context)
       return true
     } catch (error) {
       if (error instanceof CognitoError && error.statusCode === 401) return false
@@ -50,6 +46,6 @@ class RequestHelpers implements CognitoRequestHelpers {
   }
 }
 
-export function requestHelpersFor (request: FastifyRequest, context: RouteContext, guard: GuardDependencies): CognitoRequestHelpers {
-  return new RequestHelpers(request, context, guard)
+export function requestHelpersFor (request: FastifyRequest, context: CognitoContext): CognitoRequestHelpers {
+  return new RequestHelpers(request, context)
 }

@@ -1,4 +1,5 @@
 import type { FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify'
+import type { CognitoAuthorizationParams } from './cognito/sign-in-params.js'
 
 /**
  * Merge your own claims (custom attributes, pre-token-generation additions) into this interface and they are
@@ -20,6 +21,97 @@ export interface FastifyCognitoClaims {}
  */
 export interface FastifyCognitoSessionData {
   [key: string]: unknown
+}
+
+/** What `app.register(fastifyCognito, options)` accepts. */
+export interface FastifyCognitoOptions {
+  /** The user pool id, `<region>_<id>`, e.g. `eu-west-1_AbCdEf123`. */
+  userPoolId: string
+  /** AWS region; the part of `userPoolId` before `_` unless given (and then it must agree). */
+  region?: string
+  /** The app client id. */
+  clientId: string
+  /** The app client secret. Present: a confidential client (HTTP Basic). Absent: a public client (PKCE only). */
+  clientSecret?: string
+  /** The managed login (hosted UI) base URL, `https://<prefix>.auth.<region>.amazoncognito.com` or a custom domain. */
+  domain: string
+  /** Absolute URL of this app's callback route (`<prefix>/login/redirect`), registered as a callback URL on the app client. */
+  redirectUri: string
+  /** Absolute URL Cognito's /logout sends the user to; must be an allowed sign-out URL of the app client. */
+  logoutUri?: string
+  /** OAuth scopes to ask for. Default `['openid', 'email', 'profile']`. */
+  scopes?: string[]
+  /** Secret(s) of at least 32 characters for the encrypted cookies. An array rotates: the first encrypts, all decrypt. */
+  sessionSecret: string | string[]
+  /** Token issuer. Default `https://cognito-idp.<region>.amazonaws.com/<userPoolId>`. */
+  issuer?: string
+  /** JWKS URL. Default `<issuer>/.well-known/jwks.json`. */
+  jwksUri?: string
+  /** Mount point of the plugin's routes. Default `''`. */
+  prefix?: string
+  /** Where a login ends when it has no `returnTo`, and where logout ends without `logoutUri`. Default `'/'`. */
+  afterLoginRedirect?: string
+  /** Prefix of the cookie names. Default `'cognito'` (with `__Host-` in front when cookies are Secure). */
+  cookieName?: string
+  /**
+   * Send cookies with the `Secure` attribute. Default: true, and false only when `redirectUri` is
+   * `http://localhost` or `http://127.0.0.1` (local development). Setting false elsewhere lets cookies travel in clear text.
+   */
+  secureCookies?: boolean
+  /**
+   * Absolute lifetime of a sign-in in seconds: after it the user signs in again even if the refresh token still
+   * works. Also the lifetime of the session cookie. Default 30 days (Cognito's default refresh-token lifetime).
+   */
+  maxSessionAge?: number
+  /**
+   * Guards refresh an expired (or about to expire, see `refreshSkew`) access token of a session with its refresh
+   * token, once per session however many requests wait for it, and go on with the request. Default true.
+   */
+  autoRefresh?: boolean
+  /** Seconds before `exp` at which `autoRefresh` already refreshes. Default 30. */
+  refreshSkew?: number
+  /**
+   * Default sign-in parameters sent to /oauth2/authorize; `GET /login` may override them with the same query
+   * parameters. `identity_provider` / `idp_identifier` skip the hosted UI (Google, a SAML or OIDC IdP).
+   */
+  authorizationParams?: CognitoAuthorizationParams
+  /** Fetch /oauth2/userInfo once at sign-in and merge it into `request.user`. Needs the `openid` scope. Default false. */
+  userInfo?: boolean
+  /**
+   * Runs after the tokens are verified, before the session is stored. Throw to refuse the sign-in (403 unless the
+   * error has its own statusCode; no session is created and the refresh token is revoked). Return a JSON object to
+   * keep it in the session: it is `request.cognito.sessionData` on guarded requests.
+   */
+  onLogin?: (request: FastifyRequest, context: CognitoLoginContext) => FastifyCognitoSessionData | undefined | void | Promise<FastifyCognitoSessionData | undefined | void>
+  /** Runs when a session is refreshed (by POST /refresh, a guard's automatic refresh or request.cognito.refresh()). */
+  onRefresh?: (request: FastifyRequest, user: CognitoUser) => void | Promise<void>
+  /** Runs at logout, before the cookies are cleared; `user` is null when there was no valid session. */
+  onLogout?: (request: FastifyRequest, user: CognitoUser | null) => void | Promise<void>
+  /** Time limit in milliseconds for each HTTP call to Cognito (token, revoke, JWKS). Default 5000. */
+  httpTimeout?: number
+  /** Seconds of clock skew accepted on `exp` and `iat`. Default 5. */
+  clockTolerance?: number
+  /** Minimum milliseconds between two JWKS fetches caused by unknown key ids. Default 30000. */
+  jwksCooldown?: number
+  /**
+   * The pool's JWKS document (`{ keys: [...] }`) to use instead of fetching `jwksUri`: for tests (see
+   * `createTokenIssuer` in fastify-cognito/testing) and networks that cannot reach Cognito's key endpoint.
+   * Key rotation then needs a restart.
+   */
+  jwks?: { keys: unknown[] }
+  /** Fetch the JWKS when the server starts (`onReady`), so the first request does not wait for it. Default true. */
+  prefetchJwks?: boolean
+  /**
+   * How many verified access tokens each process keeps in memory, so that a token presented again skips the RSA
+   * verification (its expiry is still checked on every request). Decoded session cookies are kept too, a tenth
+   * as many. 0 turns both caches off. Default 10000.
+   */
+  tokenCacheSize?: number
+  /**
+   * The plugin's clock in epoch milliseconds, for tests that move time instead of sleeping (token expiry, session
+   * age, refresh timing, JWKS cool-down). Default `Date.now`.
+   */
+  now?: () => number
 }
 
 /** Claims of a Cognito access token (`token_use: "access"`). There is no `aud`: `client_id` names the app client. */

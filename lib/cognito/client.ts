@@ -1,8 +1,8 @@
 import {
-  CognitoIdpResponseError,
+  CognitoIdpBadResponseError,
   CognitoInvalidClientError,
   CognitoInvalidGrantError,
-  CognitoTokenRequestError
+  CognitoTokenRequestRejectedError
 } from '../errors.js'
 import { CognitoHttpClient, parseJsonObject, type HttpResponse } from './http.js'
 import { revokeEndpoint, tokenEndpoint, userInfoEndpoint } from './urls.js'
@@ -43,7 +43,7 @@ const OAUTH_ERROR = /^[a-z_]{1,64}$/
 /** Turns a non-200 answer into the typed error for its OAuth `error` (Cognito's status codes are not reliable). */
 function oauthError (response: HttpResponse, endpointName: string): Error {
   if (response.statusCode >= 500) {
-    return new CognitoIdpResponseError(`Cognito ${endpointName} answered ${response.statusCode}`)
+    return new CognitoIdpBadResponseError(`Cognito ${endpointName} answered ${response.statusCode}`)
   }
   let error: unknown
   try {
@@ -52,24 +52,24 @@ function oauthError (response: HttpResponse, endpointName: string): Error {
     error = undefined
   }
   if (typeof error !== 'string' || !OAUTH_ERROR.test(error)) {
-    return new CognitoIdpResponseError(`Cognito ${endpointName} answered ${response.statusCode} without an OAuth error code`)
+    return new CognitoIdpBadResponseError(`Cognito ${endpointName} answered ${response.statusCode} without an OAuth error code`)
   }
   if (error === 'invalid_grant') return new CognitoInvalidGrantError()
   if (error === 'invalid_client') return new CognitoInvalidClientError()
-  return new CognitoTokenRequestError(error)
+  return new CognitoTokenRequestRejectedError(error)
 }
 
 function readTokenSet (response: HttpResponse): CognitoTokenSet {
   const body = parseJsonObject(response, 'token endpoint')
   const { access_token: accessToken, id_token: idToken, refresh_token: refreshToken, expires_in: expiresIn, token_type: tokenType } = body
   if (typeof accessToken !== 'string' || accessToken.length === 0) {
-    throw new CognitoIdpResponseError('Cognito token endpoint answered 200 without an access_token')
+    throw new CognitoIdpBadResponseError('Cognito token endpoint answered 200 without an access_token')
   }
   if (typeof tokenType === 'string' && tokenType.toLowerCase() !== 'bearer') {
-    throw new CognitoIdpResponseError('Cognito token endpoint answered with a token_type other than Bearer')
+    throw new CognitoIdpBadResponseError('Cognito token endpoint answered with a token_type other than Bearer')
   }
-  if (idToken !== undefined && typeof idToken !== 'string') throw new CognitoIdpResponseError('Cognito token endpoint answered with a malformed id_token')
-  if (refreshToken !== undefined && typeof refreshToken !== 'string') throw new CognitoIdpResponseError('Cognito token endpoint answered with a malformed refresh_token')
+  if (idToken !== undefined && typeof idToken !== 'string') throw new CognitoIdpBadResponseError('Cognito token endpoint answered with a malformed id_token')
+  if (refreshToken !== undefined && typeof refreshToken !== 'string') throw new CognitoIdpBadResponseError('Cognito token endpoint answered with a malformed refresh_token')
   return {
     accessToken,
     idToken: idToken === '' ? undefined : idToken,
@@ -108,7 +108,7 @@ export class CognitoClient {
     })
     if (response.statusCode !== 200) throw oauthError(response, 'token endpoint')
     const tokens = readTokenSet(response)
-    if (tokens.refreshToken === undefined) throw new CognitoIdpResponseError('Cognito token endpoint answered the code exchange without a refresh_token')
+    if (tokens.refreshToken === undefined) throw new CognitoIdpBadResponseError('Cognito token endpoint answered the code exchange without a refresh_token')
     return tokens
   }
 
@@ -137,7 +137,7 @@ export class CognitoClient {
       headers: { authorization: `Bearer ${accessToken}`, accept: 'application/json' }
     })
     if (response.statusCode !== 200) {
-      throw new CognitoIdpResponseError(`Cognito userInfo endpoint answered ${response.statusCode}`)
+      throw new CognitoIdpBadResponseError(`Cognito userInfo endpoint answered ${response.statusCode}`)
     }
     const info = parseJsonObject(response, 'userInfo endpoint')
     for (const name of ['email_verified', 'phone_number_verified']) {

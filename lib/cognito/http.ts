@@ -1,5 +1,5 @@
 import { Agent, request, type Dispatcher } from 'undici'
-import { CognitoIdpResponseError, CognitoIdpTimeoutError, CognitoIdpUnavailableError } from '../errors.js'
+import { CognitoIdpBadResponseError, CognitoIdpTimeoutError, CognitoIdpUnavailableError } from '../errors.js'
 
 /** Cognito's answers are a few KB; anything far larger is a fault (or an attack) and is cut off. */
 const MAX_RESPONSE_BYTES = 256 * 1024
@@ -56,7 +56,7 @@ export class CognitoHttpClient {
         size += (chunk as Buffer).length
         if (size > MAX_RESPONSE_BYTES) {
           response.body.destroy()
-          throw new CognitoIdpResponseError(`Cognito ${req.endpointName} answered with more than ${MAX_RESPONSE_BYTES} bytes`)
+          throw new CognitoIdpBadResponseError(`Cognito ${req.endpointName} answered with more than ${MAX_RESPONSE_BYTES} bytes`)
         }
         chunks.push(chunk as Buffer)
       }
@@ -71,7 +71,7 @@ export class CognitoHttpClient {
   }
 
   #translate (error: unknown, endpointName: string, signal: AbortSignal): Error {
-    if (error instanceof CognitoIdpResponseError) return error
+    if (error instanceof CognitoIdpBadResponseError) return error
     const code = (error as { code?: unknown } | null)?.code
     if (signal.aborted || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT') {
       return new CognitoIdpTimeoutError(`Cognito ${endpointName} did not answer within ${this.#timeout} ms`, { cause: error })
@@ -87,10 +87,10 @@ export function parseJsonObject (response: HttpResponse, endpointName: string): 
     parsed = JSON.parse(response.body)
   } catch {
     // No `cause`: V8's JSON error quotes the body, and a body must never reach a log line.
-    throw new CognitoIdpResponseError(`Cognito ${endpointName} answered ${response.statusCode} with a body that is not JSON`)
+    throw new CognitoIdpBadResponseError(`Cognito ${endpointName} answered ${response.statusCode} with a body that is not JSON`)
   }
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
-    throw new CognitoIdpResponseError(`Cognito ${endpointName} answered ${response.statusCode} with JSON that is not an object`)
+    throw new CognitoIdpBadResponseError(`Cognito ${endpointName} answered ${response.statusCode} with JSON that is not an object`)
   }
   return parsed as Record<string, unknown>
 }

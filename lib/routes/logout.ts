@@ -1,39 +1,13 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { logoutUrl } from '../cognito/urls.js'
-import { sessionUser } from '../guards.js'
-import { assertSameOrigin, revokeBestEffort, type RouteContext } from './context.js'
+import type { FastifyInstance } from 'fastify'
+import type { CognitoContext } from '../context.js'
+import { logout } from '../flows/logout.js'
+import { assertSameOrigin } from './same-origin.js'
 
-/**
- * Ends the session: runs `onLogout`, revokes the refresh token (and with it every token issued from it), clears
- * every cookie of the plugin, and sends the browser to Cognito's /logout to end the managed-login session too. A
- * failed revocation is logged and never blocks the logout.
- */
-export async function performLogout (context: RouteContext, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
-  const { options, store, refresher, verifier } = context
-  reply.header('cache-control', 'no-store')
-  const session = store.readSession(request)
-  if (options.onLogout !== undefined) await options.onLogout(request, session === null ? null : sessionUser(session))
-  store.clearSession(request, reply)
-  store.clearLoginTransactions(request, reply)
-  // A copy of the cookie (or its access token as a bearer token) replayed later in this process is refused.
-  if (session !== null) verifier.revokeAccessToken(session.accessToken)
-  if (session?.refreshToken !== undefined) {
-    refresher.forget(session.refreshToken)
-    // A failure is logged and never blocks the logout: the cookies are cleared anyway.
-    await revokeBestEffort(context, request, session.refreshToken)
-  }
-  if (session !== null) request.log.info({ sub: session.sub }, 'fastify-cognito: signed out')
-  const destination = options.logoutUri === undefined
-    ? options.afterLoginRedirect
-    : logoutUrl(options.domain, options.clientId, options.logoutUri)
-  return reply.redirect(destination, 302)
-}
-
-/** GET and POST /logout. POST refuses cross-site requests; GET stays for plain links. */
-export function registerLogoutRoute (fastify: FastifyInstance, context: RouteContext): void {
-  fastify.get('/logout', async (request, reply) => await performLogout(context, request, reply))
+/** GET and POST /logout (see flows/logout.ts). POST refuses cross-site requests; GET stays for plain links. */
+export function registerLogoutRoute (fastify: FastifyInstance, context: CognitoContext): void {
+  fastify.get('/logout', async (request, reply) => await logout(context, request, reply))
   fastify.post('/logout', async (request, reply) => {
     assertSameOrigin(request, context.appOrigin)
-    return await performLogout(context, request, reply)
+    return await logout(context, request, reply)
   })
 }

@@ -1,20 +1,13 @@
 import type { FastifyInstance } from 'fastify'
-import { CognitoUnauthenticatedError } from '../errors.js'
-import { assertSameOrigin, type RouteContext } from './context.js'
+import type { CognitoContext } from '../context.js'
+import { refreshNow } from '../flows/refresh-now.js'
+import { assertSameOrigin } from './same-origin.js'
 
-/**
- * POST /refresh: the refresh-token grant. Keeps the old refresh token when Cognito returns none (rotation off).
- * `invalid_grant` ends the session; a network fault does not (the user may retry).
- */
-export function registerRefreshRoute (fastify: FastifyInstance, context: RouteContext): void {
-  const { store, refresher, appOrigin } = context
-
+/** POST /refresh: the refresh-token grant (see flows/refresh-now.ts); cross-site requests are refused. */
+export function registerRefreshRoute (fastify: FastifyInstance, context: CognitoContext): void {
   fastify.post('/refresh', async (request, reply) => {
     reply.header('cache-control', 'no-store')
-    assertSameOrigin(request, appOrigin)
-    const session = store.readSession(request)
-    if (session === null) throw new CognitoUnauthenticatedError()
-    const { verified } = await refresher.refresh(request, reply, session)
-    return { expiresAt: verified.access.exp }
+    assertSameOrigin(request, context.appOrigin)
+    return await refreshNow(context, request, reply)
   })
 }

@@ -1,4 +1,6 @@
 import { deflateRawSync, inflateRawSync } from 'node:zlib'
+import { SESSION_TOKEN_FIELDS as TOKEN_FIELDS } from './model.js'
+import { isPlainObject } from '../util/checks.js'
 
 /**
  * A compact binary form of the session, for the cookie.
@@ -18,7 +20,6 @@ import { deflateRawSync, inflateRawSync } from 'node:zlib'
  */
 
 const FORMAT = 1
-const TOKEN_FIELDS = ['accessToken', 'idToken', 'refreshToken'] as const
 const ABSENT = 0
 const TEXT = 255
 /** More than any real session holds; an inflated size above it is refused (the input is authenticated anyway). */
@@ -75,8 +76,8 @@ export function unpackSession (packed: string): Record<string, unknown> | undefi
   } catch {
     return undefined
   }
-  if (session === null || typeof session !== 'object' || Array.isArray(session)) return undefined
-  const result = session as Record<string, unknown>
+  if (!isPlainObject(session)) return undefined
+  const result = session
   for (const field of TOKEN_FIELDS) {
     const kind = reader.byte()
     if (kind === undefined) return undefined

@@ -1,6 +1,6 @@
 import { createPublicKey, type KeyObject } from 'node:crypto'
 import type { CognitoHttpClient } from '../cognito/http.js'
-import { CognitoIdpUnavailableError, CognitoInvalidTokenError } from '../errors.js'
+import { CognitoIdpBadResponseError, CognitoIdpUnavailableError, CognitoInvalidTokenError } from '../errors.js'
 import { parseJsonObject } from '../cognito/http.js'
 
 /** After a failed fetch with no keys at all, try again this soon, so the app recovers by itself. */
@@ -33,13 +33,13 @@ function toRsaSigningKey (jwk: unknown, known: ReadonlyMap<string, SigningKey>):
 /** The usable keys of a JWKS document, reusing the entries of `known` whose JWK is unchanged; throws when it has none. */
 function parseSigningKeys (jwks: unknown, known: ReadonlyMap<string, SigningKey> = new Map()): Map<string, SigningKey> {
   const keys = (jwks as { keys?: unknown } | null)?.keys
-  if (!Array.isArray(keys)) throw new Error('no "keys" array')
+  if (!Array.isArray(keys)) throw new CognitoIdpBadResponseError('the JWKS has no "keys" array')
   const usable = new Map<string, SigningKey>()
   for (const jwk of keys) {
     const entry = toRsaSigningKey(jwk, known)
     if (entry !== undefined) usable.set(entry[0], entry[1])
   }
-  if (usable.size === 0) throw new Error('no RS256 signing key of 2048 bits or more')
+  if (usable.size === 0) throw new CognitoIdpBadResponseError('the JWKS has no RS256 signing key of 2048 bits or more')
   return usable
 }
 
@@ -134,7 +134,7 @@ export class JwksKeyStore {
     this.#fetchCount++
     try {
       const response = await this.#http.send({ method: 'GET', url: this.#jwksUri, endpointName: 'JWKS endpoint', headers: { accept: 'application/json' } })
-      if (response.statusCode !== 200) throw new Error(`status ${response.statusCode}`)
+      if (response.statusCode !== 200) throw new CognitoIdpBadResponseError(`Cognito JWKS endpoint answered ${response.statusCode}`)
       const keys = parseSigningKeys(parseJsonObject(response, 'JWKS endpoint'), this.#keys)
       if (!keepsEveryKey(this.#keys, keys)) this.#generation++
       this.#keys = keys

@@ -1,5 +1,5 @@
 import type { CognitoTokenSet } from '../cognito/client.js'
-import { CognitoIdpResponseError, CognitoInvalidTokenError } from '../errors.js'
+import { CognitoIdpBadResponseError, CognitoInvalidTokenError } from '../errors.js'
 import type { CognitoAccessTokenPayload, CognitoIdTokenPayload } from '../types.js'
 import type { CognitoTokenVerifier } from './verifier.js'
 
@@ -20,7 +20,7 @@ export async function verifyTokenSet (
   const access = await verifier.verifyAccessToken(tokens.accessToken)
   if (expected.sub !== undefined && access.sub !== expected.sub) throw new CognitoInvalidTokenError('Refreshed tokens belong to another user')
   if (tokens.idToken === undefined) {
-    if (expected.requireIdToken) throw new CognitoIdpResponseError('Cognito token endpoint answered without an id_token although "openid" was asked')
+    if (expected.requireIdToken) throw new CognitoIdpBadResponseError('Cognito token endpoint answered without an id_token although "openid" was asked')
     return { access, id: undefined }
   }
   const id = await verifier.verifyIdToken(tokens.idToken, { nonce: expected.nonce, accessToken: tokens.accessToken })

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
 import { CognitoHttpClient } from '../../lib/cognito/http.js'
 import { JwksKeyStore } from '../../lib/tokens/jwks.js'
-import { isCanonicalBase64url } from '../../lib/tokens/verifier.js'
+import { isCanonicalBase64url } from '../../lib/tokens/jws.js'
 import { startIdp } from '../helpers/app.js'
 
 test('a refetch that finds the same keys keeps the same KeyObjects and generation; a rotation bumps it', async (t) => {

@@ -3,7 +3,10 @@ import { describe, expect, test } from 'tstyche'
 import fastifyCognito, {
   CognitoError,
   CognitoForbiddenError,
+  CognitoOptionsError,
+  CognitoInvalidOptionError,
   fastifyCognito as namedExport,
+  type CognitoErrorCode,
   type CognitoAccessTokenPayload,
   type CognitoIdTokenPayload,
   type CognitoUser,
@@ -74,9 +77,17 @@ describe('errors', () => {
   test('errors carry code and statusCode', () => {
     const error = new CognitoForbiddenError('no')
     expect(error).type.toBeAssignableTo<CognitoError>()
-    expect(error.code).type.toBe<string>()
+    // A closed union, as jose's: `switch (error.code)` narrows, and a misspelt code is a type error.
+    expect(error.code).type.toBe<CognitoErrorCode>()
+    expect<'FST_COGNITO_FORBIDDEN'>().type.toBeAssignableTo<CognitoErrorCode>()
+    expect<'FST_COGNITO_NO_SUCH_CODE'>().type.not.toBeAssignableTo<CognitoErrorCode>()
     expect(error.statusCode).type.toBe<number>()
     expect(error.missingGroups).type.toBe<readonly string[]>()
+  })
+
+  test('the old class names stay as aliases of the renamed classes', () => {
+    expect(new CognitoOptionsError('x')).type.toBe<CognitoInvalidOptionError>()
+    expect<CognitoOptionsError>().type.toBe<CognitoInvalidOptionError>()
   })
 })
 

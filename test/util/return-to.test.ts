@@ -1,6 +1,6 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { isSafeReturnTo, safeReturnTo } from '../lib/return-to.js'
+import { isSafeReturnTo, safeReturnTo } from '../../lib/util/return-to.js'
 
 test('same-origin paths are accepted', () => {
   for (const path of ['/', '/private', '/a/b?c=d&e=f', '/search?q=%2F%2F', '/caf%C3%A9', '/x#frag']) {

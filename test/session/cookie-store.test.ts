@@ -2,7 +2,8 @@ import { test, type TestContext } from 'node:test'
 import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
 import Fastify from 'fastify'
-import { SessionStore, type CognitoSessionData } from '../../lib/session/store.js'
+import { CookieSessionStore } from '../../lib/session/cookie-store.js'
+import type { CognitoSessionData } from '../../lib/session/model.js'
 import { CookieJar } from '../helpers/app.js'
 
 const MAX_AGE = 3600
@@ -13,7 +14,7 @@ interface Harness {
   /** Reads the session of a request with these cookies (twice in the same request when `twice`). */
   read: (cookie: string) => Promise<CognitoSessionData | null>
   logout: (cookie: string) => Promise<void>
-  store: SessionStore
+  store: CookieSessionStore
   advance: (seconds: number) => void
 }
 
@@ -21,9 +22,9 @@ async function harness (t: TestContext, sessionCacheSize?: number): Promise<Harn
   let offset = 0
   const app = Fastify()
   t.after(async () => { await app.close() })
-  const store = await SessionStore.register(app, {
+  const store = await CookieSessionStore.register(app, {
     sessionKeys: [randomBytes(32)],
-    cookieName: 'test',
+    cookieName: 'test_session',
     secureCookies: false,
     sessionMaxAge: MAX_AGE,
     now: () => Date.now() / 1000 + offset,

@@ -1,0 +1,124 @@
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import type { CognitoContext } from './context.js'
+import { CognitoError, CognitoUnauthenticatedError } from './errors.js'
+import type { CognitoSessionData } from './session/model.js'
+import { assertSessionAge, type SessionRefresher } from './session/refresh.js'
+import type { CognitoAccessTokenPayload, CognitoIdTokenPayload, CognitoUser } from './types.js'
+import { frozenUser, idTokenClaims } from './user.js'
+
+/**
+ * request -> authentication: from `Authorization: Bearer` (when present it is the only source: an invalid bearer
+ * token never falls back to the cookie) or else from the session, with the same token checks, after the session's
+ * upkeep (maximum age, automatic refresh). Synchronous whenever it can be (a cached token, or a key already held):
+ * the guard's hot path then runs without a promise or a microtask turn.
+ */
+
+const BEARER = /^Bearer +([^\s]+) *$/i
+const BEARER_PREFIX = 'Bearer '
+
+export interface Authentication {
+  tokenPayload: CognitoAccessTokenPayload
+  user: CognitoUser
+}
+
+/**
+ * Authentications are built once per verified access token (and session) and then shared, deep-frozen, by every
+ * request that presents the same token: a handler cannot change what the next request sees. A Bearer token's is
+ * keyed by its claims object, the verifier's cache entry's own; a session's by the session object of the store's
+ * cache. Both leave with those objects.
+ */
+const bearerAuthentications = new WeakMap<CognitoAccessTokenPayload, Authentication>()
+const sessionAuthentications = new WeakMap<CognitoSessionData, { id: CognitoIdTokenPayload | undefined, authentication?: Authentication }>()
+
+/** Any `Authorization: Bearer …` header makes the request a Bearer request: the session cookie is then ignored. */
+export function hasBearerHeader (authorization: string | undefined): authorization is string {
+  // The usual spelling first: a prefix comparison instead of a case-insensitive regular expression on every request.
+  return typeof authorization === 'string' && (authorization.startsWith(BEARER_PREFIX) || /^bearer(\s|$)/i.test(authorization))
+}
+
+/**
+ * Before a session is authenticated: end it when it outlived `maxSessionAge`, and refresh its tokens when the
+ * access token has expired or expires within `refreshSkew` (single flight, the new cookies go out on this reply).
+ * Synchronous (undefined) unless a refresh is due: most requests pay no promise and no microtask turn here.
+ */
+export function prepareSession (request: FastifyRequest, reply: FastifyReply, context: CognitoContext): Promise<void> | undefined {
+  if (hasBearerHeader(request.headers.authorization)) return
+  const { store, options, autoRefresher } = context
+  const session = store.readSession(request)
+  if (session === null) return
+  const now = context.clock.seconds()
+  assertSessionAge(store, request, reply, session, options.maxSessionAge, now)
+  if (autoRefresher === undefined || session.refreshToken === undefined) return
+  if (session.expiresAt - now > options.refreshSkew) return
+  return refreshSession(request, reply, autoRefresher, session, now)
+}
+
+/** A network fault while the current token is still valid is logged and the request goes on with that token. */
+async function refreshSession (request: FastifyRequest, reply: FastifyReply, refresher: SessionRefresher, session: CognitoSessionData, now: number): Promise<void> {
+  try {
+    await refresher.refresh(request, reply, session)
+  } catch (error) {
+    const stillValid = session.expiresAt > now
+    if (stillValid && error instanceof CognitoError && error.statusCode >= 500) {
+      request.log.warn({ code: error.code }, 'fastify-cognito: refreshing an expiring session failed; the current token is used')
+      return
+    }
+    throw error
+  }
+}
+
+/** The session upkeep, then the authentication: what a guard runs. */
+export function authenticate (request: FastifyRequest, reply: FastifyReply, context: CognitoContext): Authentication | Promise<Authentication> {
+  const preparing = prepareSession(request, reply, context)
+  return preparing === undefined ? authenticateNow(request, context) : preparing.then(() => authenticateNow(request, context))
+}
+
+/** The authentication of this request as it stands (no upkeep). Throws (or rejects) with a typed CognitoError. */
+export function authenticateNow (request: FastifyRequest, context: CognitoContext): Authentication | Promise<Authentication> {
+  const { verifier } = context
+  const authorization = request.headers.authorization
+  if (typeof authorization === 'string') {
+    // Hot path: exactly this token passed every check before. A cached token is base64url and dots only, so the
+    // header is then of the form BEARER matches, with this token as the match.
+    if (authorization.startsWith(BEARER_PREFIX)) {
+      const claims = verifier.cachedAccessToken(authorization.slice(BEARER_PREFIX.length))
+      if (claims !== undefined) return bearerAuthentication(claims)
+    }
+    if (hasBearerHeader(authorization)) {
+      const match = BEARER.exec(authorization)
+      if (match === null) throw new CognitoUnauthenticatedError('The Authorization header is not of the form "Bearer <token>"')
+      const verified = verifier.verifyAccessTokenNow(match[1] as string)
+      return verified instanceof Promise ? verified.then(bearerAuthentication) : bearerAuthentication(verified)
+    }
+  }
+  const session = context.store.readSession(request)
+  if (session === null) throw new CognitoUnauthenticatedError()
+  // Synchronous unless the JWKS must be fetched: no microtask turn on the hot path.
+  const verified = verifier.verifyAccessTokenNow(session.accessToken)
+  return verified instanceof Promise ? verified.then((claims) => sessionAuthentication(session, claims)) : sessionAuthentication(session, verified)
+}
+
+/** What a Bearer request is authenticated as, frozen, built once per verified claims object. */
+export function bearerAuthentication (tokenPayload: CognitoAccessTokenPayload): Authentication {
+  let authentication = bearerAuthentications.get(tokenPayload)
+  if (authentication === undefined) {
+    authentication = Object.freeze({ tokenPayload, user: frozenUser(tokenPayload) })
+    // Only frozen claims are the verifier's shared objects; anything else is not worth keeping.
+    if (Object.isFrozen(tokenPayload)) bearerAuthentications.set(tokenPayload, authentication)
+  }
+  return authentication
+}
+
+function sessionAuthentication (session: CognitoSessionData, tokenPayload: CognitoAccessTokenPayload): Authentication {
+  let known = sessionAuthentications.get(session)
+  if (known === undefined) {
+    known = { id: idTokenClaims(session) }
+    sessionAuthentications.set(session, known)
+  }
+  let authentication = known.authentication
+  if (authentication?.tokenPayload !== tokenPayload) {
+    authentication = Object.freeze({ tokenPayload, user: frozenUser(tokenPayload, known.id) })
+    known.authentication = authentication
+  }
+  return authentication
+}

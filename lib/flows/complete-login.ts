@@ -1,0 +1,88 @@
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import type { CognitoTokenSet } from '../cognito/client.js'
+import type { CognitoContext } from '../context.js'
+import {
+  CognitoAuthorizationError,
+  CognitoError,
+  CognitoIdpBadResponseError,
+  CognitoInvalidCallbackError,
+  CognitoLoginRejectedError,
+  CognitoLoginStateMissingError,
+  CognitoStateMismatchError
+} from '../errors.js'
+import type { LoginTransaction } from '../session/login-transactions.js'
+import { createSession, type CognitoSessionData } from '../session/model.js'
+import { verifyTokenSet } from '../tokens/token-set.js'
+import type { FastifyCognitoSessionData } from '../types.js'
+import { sessionUser } from '../user.js'
+import { isOAuthErrorCode } from '../util/checks.js'
+import { constantTimeEqual } from '../util/random.js'
+import { safeReturnTo } from '../util/return-to.js'
+import { revokeBestEffort } from './revoke.js'
+
+function singleValue (query: Record<string, unknown>, name: string): string | undefined {
+  const value = query[name]
+  if (value === undefined) return undefined
+  if (typeof value !== 'string') throw new CognitoInvalidCallbackError(`The callback parameter "${name}" must appear once`)
+  return value
+}
+
+/** The login this callback completes, spent on the way (a state, once presented, is spent whatever happens next). */
+function takeTransaction (context: CognitoContext, request: FastifyRequest, reply: FastifyReply, query: Record<string, unknown>): LoginTransaction {
+  const state = singleValue(query, 'state')
+  const transactions = context.loginTransactions.read(request)
+  const transaction = state === undefined ? undefined : transactions.find((tx) => constantTimeEqual(tx.state, state))
+  if (transaction !== undefined) context.loginTransactions.remove(request, reply, transaction.state)
+  const error = singleValue(query, 'error')
+  if (error !== undefined) throw new CognitoAuthorizationError(isOAuthErrorCode(error) ? error : 'unknown')
+  if (transactions.length === 0) throw new CognitoLoginStateMissingError()
+  if (transaction === undefined) throw new CognitoStateMismatchError()
+  return transaction
+}
+
+/** The app's `onLogin`: what it returns is kept in the session; a throw refuses the sign-in and revokes the tokens. */
+async function runOnLogin (context: CognitoContext, request: FastifyRequest, session: CognitoSessionData, tokens: CognitoTokenSet): Promise<void> {
+  const onLogin = context.options.onLogin
+  if (onLogin === undefined) return
+  let data: FastifyCognitoSessionData | undefined | void
+  try {
+    data = await onLogin(request, {
+      user: sessionUser(session),
+      tokens: { accessToken: tokens.accessToken, idToken: tokens.idToken, refreshToken: tokens.refreshToken, expiresAt: session.expiresAt }
+    })
+  } catch (error) {
+    // A refused sign-in must not leave a live refresh token behind at Cognito.
+    await revokeBestEffort(context, request, tokens.refreshToken)
+    throw error instanceof CognitoError || typeof (error as { statusCode?: unknown } | null)?.statusCode === 'number'
+      ? error
+      : new CognitoLoginRejectedError(error instanceof Error ? error.message : undefined, { cause: error })
+  }
+  if (data !== undefined && data !== null) session.data = data
+}
+
+/**
+ * GET /login/redirect: Cognito's redirect back. Checks state against the logins this browser started, exchanges
+ * the code with the PKCE verifier, verifies both tokens and starts a new session.
+ */
+export async function completeLogin (context: CognitoContext, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+  const { options, client, verifier } = context
+  reply.header('cache-control', 'no-store')
+  const query = request.query as Record<string, unknown>
+  const transaction = takeTransaction(context, request, reply, query)
+  const code = singleValue(query, 'code')
+  if (code === undefined || code.length === 0 || code.length > 2048) throw new CognitoInvalidCallbackError('The callback has no valid authorization code')
+
+  const tokens = await client.exchangeCode(code, transaction.codeVerifier)
+  const { access } = await verifyTokenSet(verifier, tokens, { requireIdToken: context.requireIdToken, nonce: transaction.nonce })
+  const session = createSession(access.sub, tokens, access.exp, context.clock.seconds())
+  if (options.userInfo) {
+    const info = await client.fetchUserInfo(tokens.accessToken)
+    if (info.sub !== access.sub) throw new CognitoIdpBadResponseError('Cognito userInfo endpoint answered for another user')
+    session.userInfo = info
+  }
+  await runOnLogin(context, request, session, tokens)
+
+  context.store.writeSession(request, reply, session)
+  request.log.info({ sub: access.sub }, 'fastify-cognito: signed in')
+  return reply.redirect(safeReturnTo(transaction.returnTo) ?? options.afterLoginRedirect, 302)
+}

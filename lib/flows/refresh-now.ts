@@ -1,0 +1,15 @@
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import type { CognitoContext } from '../context.js'
+import { CognitoUnauthenticatedError } from '../errors.js'
+
+/**
+ * Refreshes the session's tokens now (POST /refresh, `request.cognito.refresh()`), single flight. Keeps the old
+ * refresh token when Cognito returns none (rotation off). `invalid_grant` ends the session; a network fault does
+ * not (the user may retry). Resolves to the new access token's expiry, epoch seconds.
+ */
+export async function refreshNow (context: CognitoContext, request: FastifyRequest, reply: FastifyReply): Promise<{ expiresAt: number }> {
+  const session = context.store.readSession(request)
+  if (session === null) throw new CognitoUnauthenticatedError()
+  const { verified } = await context.refresher.refresh(request, reply, session)
+  return { expiresAt: verified.access.exp }
+}

@@ -1,0 +1,190 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { CognitoSessionTooLargeError } from '../errors.js'
+import { ExpiringCache, tailIndex } from '../util/expiring-cache.js'
+import { deepFreeze } from '../util/freeze.js'
+import { registerCodec, type SessionCodec } from './codec.js'
+import { readCookieChunks, readNumberedCookies, setCookie } from './cookies.js'
+import { LOGIN_TRANSACTION_MAX_AGE } from './login-transactions.js'
+import { parseSession, type CognitoSessionData } from './model.js'
+import { packSession, unpackSession } from './pack.js'
+import type { SessionStore } from './store.js'
+
+/** Browsers drop cookies over 4096 bytes (name, value and attributes); chunks leave room for name and attributes. */
+export const COOKIE_CHUNK_LENGTH = 3800
+const MAX_SESSION_CHUNKS = 8
+/** Default number of decoded sessions kept per process (a session with its cookie is ~5-20 KB). */
+export const DEFAULT_SESSION_CACHE_SIZE = 1000
+/**
+ * A secretbox nonce is 24 bytes, random: the last 32 characters of every session cookie value. The cache is
+ * indexed by a number made from the last of them (a hit still compares every chunk).
+ */
+const INDEX_CHARACTERS = 8
+
+/** What a request's session slot holds once it is known that the request has no session. */
+const NO_SESSION = Symbol('no session')
+
+/** A decoded session and the exact cookie chunks it came from. */
+interface CachedSession {
+  readonly chunks: readonly string[]
+  /** Frozen: the same object is handed to every request that sends these cookies. */
+  readonly session: CognitoSessionData
+}
+
+export interface CookieSessionStoreOptions {
+  /** The session cookie's name (`<cookieName>_session`, `__Host-` prefixed when Secure); chunks are `<name>.N`. */
+  cookieName: string
+  secureCookies: boolean
+  sessionMaxAge: number
+  /** Decoded sessions kept in memory (0: none). Default {@link DEFAULT_SESSION_CACHE_SIZE}. */
+  sessionCacheSize?: number
+  /** Current time in epoch seconds, for the session cache; injectable for tests. */
+  now?: () => number
+}
+
+/** A copy that shares no memory with `value` (a slice of a request header would keep the whole header alive). */
+function detached (value: string): string {
+  return Buffer.from(value, 'latin1').toString('latin1')
+}
+
+/**
+ * The session in encrypted cookies: packed (pack.ts), encrypted (codec.ts), split into chunks of at most
+ * {@link COOKIE_CHUNK_LENGTH} characters.
+ *
+ * Decoded sessions are cached, keyed by the exact cookie chunks, so a request that sends the same cookies again
+ * costs a map lookup and a string comparison instead of a decryption. An entry is found by the secretbox nonce
+ * at the end of the value and used only when every chunk is equal to the cached one: a tampered cookie is a miss
+ * and then fails decryption as it always did. Entries leave when the cookie would expire (`sessionMaxAge` after
+ * it was written) or when the session's access token expires, whichever is first, on `clearSession` (logout),
+ * and least recently used first beyond `sessionCacheSize`. Failures are never cached.
+ */
+export class CookieSessionStore implements SessionStore {
+  readonly #codec: SessionCodec
+  readonly #cookieName: string
+  readonly #chunkNames: readonly string[]
+  readonly #chunkPrefix: string
+  readonly #sessionMaxAge: number
+  readonly #secure: boolean
+  /**
+   * This request's session once read, written or cleared (NO_SESSION for none): a request decorator of this store,
+   * so that the guard's several reads per request cost a property read (no WeakMap, no change of object shape).
+   */
+  readonly #slot = Symbol('fastify-cognito session')
+  readonly #cache: ExpiringCache<CachedSession, number>
+
+  constructor (fastify: FastifyInstance, codec: SessionCodec, options: CookieSessionStoreOptions) {
+    this.#codec = codec
+    this.#cookieName = options.cookieName
+    this.#chunkNames = Array.from({ length: MAX_SESSION_CHUNKS }, (_, i) => `${options.cookieName}.${i}`)
+    this.#chunkPrefix = `${options.cookieName}.`
+    this.#sessionMaxAge = options.sessionMaxAge
+    this.#secure = options.secureCookies
+    this.#cache = new ExpiringCache(options.sessionCacheSize ?? DEFAULT_SESSION_CACHE_SIZE, options.now ?? (() => Date.now() / 1000))
+    fastify.decorateRequest(this.#slot, null)
+  }
+
+  /** A store with a codec of its own (the plugin shares one codec with the login transactions instead). */
+  static async register (fastify: FastifyInstance, options: CookieSessionStoreOptions & { sessionKeys: Buffer[] }): Promise<CookieSessionStore> {
+    const codec = await registerCodec(fastify, options.sessionKeys, { session: options.sessionMaxAge, login: LOGIN_TRANSACTION_MAX_AGE })
+    return new CookieSessionStore(fastify, codec, options)
+  }
+
+  get cookieName (): string {
+    return this.#cookieName
+  }
+
+  /** How many decoded sessions are cached now (diagnostics and tests). */
+  get cachedSessionCount (): number {
+    return this.#cache.size
+  }
+
+  /**
+   * The session of this request, or null. Tampered, truncated, foreign or expired cookies are no session. The
+   * object is frozen and may be shared with other requests that send the same cookies: copy it to change it.
+   */
+  readSession (request: FastifyRequest): CognitoSessionData | null {
+    const known = (request as unknown as Record<symbol, CognitoSessionData | typeof NO_SESSION | null>)[this.#slot] ?? null
+    if (known !== null) return known === NO_SESSION ? null : known
+    const chunks = this.#readChunks(request)
+    const cached = this.#cachedEntry(chunks)
+    if (cached !== undefined) {
+      // Guards read the session more than once per request: the next read is a property read.
+      this.#memo(request, cached.session)
+      return cached.session
+    }
+    let session: CognitoSessionData | null = null
+    if (chunks.length > 0) {
+      const decoded = this.#codec.decode(chunks.join(''), request, 'session')
+      const packed = decoded?.data.z
+      session = parseSession(typeof packed === 'string' ? unpackSession(packed) : undefined) ?? null
+      if (session !== null && this.#cache.maxEntries > 0) this.#remember(chunks.map(detached), session, decoded?.issuedAt)
+    }
+    this.#memo(request, session)
+    return session
+  }
+
+  writeSession (request: FastifyRequest, reply: FastifyReply, session: CognitoSessionData): void {
+    const { value, issuedAt } = this.#codec.encode({ z: packSession(session) }, 'session')
+    const count = Math.ceil(value.length / COOKIE_CHUNK_LENGTH)
+    if (count > MAX_SESSION_CHUNKS) throw new CognitoSessionTooLargeError(value.length, MAX_SESSION_CHUNKS * COOKIE_CHUNK_LENGTH)
+    const attributes = { maxAge: this.#sessionMaxAge, secure: this.#secure }
+    const chunks: string[] = []
+    for (let i = 0; i < count; i++) {
+      const chunk = value.slice(i * COOKIE_CHUNK_LENGTH, (i + 1) * COOKIE_CHUNK_LENGTH)
+      chunks.push(chunk)
+      setCookie(reply, this.#chunkNames[i] as string, chunk, attributes)
+    }
+    this.#clearChunksFrom(request, reply, count)
+    this.#forget(request)
+    // The browser sends these very chunks next: that request is a cache hit.
+    // A JSON copy: exactly what decrypting these cookies gives, and the caller's objects stay the caller's.
+    if (this.#cache.maxEntries > 0) this.#remember(chunks, deepFreeze(JSON.parse(JSON.stringify(session)) as CognitoSessionData), issuedAt)
+    this.#memo(request, session)
+  }
+
+  clearSession (request: FastifyRequest, reply: FastifyReply): void {
+    this.#forget(request)
+    this.#clearChunksFrom(request, reply, 0)
+    this.#memo(request, null)
+  }
+
+  #memo (request: FastifyRequest, session: CognitoSessionData | null): void {
+    (request as unknown as Record<symbol, unknown>)[this.#slot] = session ?? NO_SESSION
+  }
+
+  /** The cache entry for exactly these session cookie chunks, if any. */
+  #cachedEntry (chunks: readonly string[]): CachedSession | undefined {
+    const count = chunks.length
+    if (count === 0) return undefined
+    const entry = this.#cache.get(tailIndex(chunks[count - 1] as string, INDEX_CHARACTERS))
+    if (entry === undefined || entry.chunks.length !== count) return undefined
+    for (let i = 0; i < count; i++) {
+      if (entry.chunks[i] !== chunks[i]) return undefined
+    }
+    return entry
+  }
+
+  #remember (chunks: string[], session: CognitoSessionData, issuedAt: unknown): void {
+    if (typeof issuedAt !== 'number' || chunks.length === 0) return
+    const deadline = Math.min(issuedAt + this.#sessionMaxAge, session.expiresAt)
+    this.#cache.set(tailIndex(chunks[chunks.length - 1] as string, INDEX_CHARACTERS), { chunks, session }, deadline)
+  }
+
+  /** Drops the cache entry of this request's session cookies (logout, a new session). */
+  #forget (request: FastifyRequest): void {
+    const entry = this.#cachedEntry(this.#readChunks(request))
+    if (entry !== undefined) this.#cache.delete(tailIndex(entry.chunks[entry.chunks.length - 1] as string, INDEX_CHARACTERS))
+  }
+
+  /** The session cookie chunks of this request, in order, up to the first one missing or empty. */
+  #readChunks (request: FastifyRequest): string[] {
+    return readCookieChunks(request.headers.cookie, this.#chunkPrefix, MAX_SESSION_CHUNKS)
+  }
+
+  #clearChunksFrom (request: FastifyRequest, reply: FastifyReply, first: number): void {
+    // Every chunk the browser sent from `first` on, also past a gap: a cookie it does not have needs no deleting.
+    const sent = readNumberedCookies(request.headers.cookie, this.#chunkPrefix, MAX_SESSION_CHUNKS)
+    for (let i = first; i < sent.length; i++) {
+      if (sent[i] !== undefined) setCookie(reply, this.#chunkNames[i] as string, '', { maxAge: 0, secure: this.#secure })
+    }
+  }
+}

@@ -1,0 +1,77 @@
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import { isPlainObject } from '../util/checks.js'
+import type { SessionCodec } from './codec.js'
+import { readCookie, setCookie } from './cookies.js'
+
+/** One login in progress, between GET /login and the callback. */
+export interface LoginTransaction {
+  state: string
+  codeVerifier: string
+  nonce?: string
+  returnTo?: string
+  /** Epoch seconds. */
+  createdAt: number
+}
+
+/** Logins started in other tabs stay valid side by side, up to this many. */
+const MAX_LOGIN_TRANSACTIONS = 3
+/** Seconds a login may take, from GET /login to the callback. */
+export const LOGIN_TRANSACTION_MAX_AGE = 600
+
+function isLoginTransaction (value: unknown): value is LoginTransaction {
+  if (!isPlainObject(value)) return false
+  return typeof value.state === 'string' && typeof value.codeVerifier === 'string' && typeof value.createdAt === 'number' &&
+    (value.nonce === undefined || typeof value.nonce === 'string') && (value.returnTo === undefined || typeof value.returnTo === 'string')
+}
+
+/** The logins in progress of a browser, in one encrypted cookie (state, PKCE verifier, nonce, where to return). */
+export class LoginTransactions {
+  readonly #codec: SessionCodec
+  readonly #cookie: string
+  readonly #lookup: string
+  readonly #secure: boolean
+
+  constructor (codec: SessionCodec, cookieName: string, secure: boolean) {
+    this.#codec = codec
+    this.#cookie = cookieName
+    this.#lookup = `${cookieName}=`
+    this.#secure = secure
+  }
+
+  get cookieName (): string {
+    return this.#cookie
+  }
+
+  /** Whether the request carries the transaction cookie at all (decryptable or not). */
+  hasCookie (request: FastifyRequest): boolean {
+    const value = readCookie(request.headers.cookie, this.#lookup)
+    return value !== undefined && value !== ''
+  }
+
+  read (request: FastifyRequest): LoginTransaction[] {
+    const value = readCookie(request.headers.cookie, this.#lookup)
+    if (value === undefined || value === '') return []
+    const list = this.#codec.decode(value, request, 'login')?.data.transactions
+    return Array.isArray(list) ? list.filter(isLoginTransaction) : []
+  }
+
+  /** Adds a login, keeping the newest few so that logins started in several tabs all complete. */
+  add (request: FastifyRequest, reply: FastifyReply, transaction: LoginTransaction): void {
+    this.#write(reply, [...this.read(request), transaction].slice(-MAX_LOGIN_TRANSACTIONS))
+  }
+
+  /** Removes one login (it is single use), or the cookie when none is left. */
+  remove (request: FastifyRequest, reply: FastifyReply, state: string): void {
+    const rest = this.read(request).filter((tx) => tx.state !== state)
+    if (rest.length === 0) this.clear(request, reply)
+    else this.#write(reply, rest)
+  }
+
+  clear (request: FastifyRequest, reply: FastifyReply): void {
+    if (readCookie(request.headers.cookie, this.#lookup) !== undefined) setCookie(reply, this.#cookie, '', { maxAge: 0, secure: this.#secure })
+  }
+
+  #write (reply: FastifyReply, transactions: LoginTransaction[]): void {
+    setCookie(reply, this.#cookie, this.#codec.encode({ transactions }, 'login').value, { maxAge: LOGIN_TRANSACTION_MAX_AGE, secure: this.#secure })
+  }
+}

@@ -1,0 +1,163 @@
+import type { KeyObject } from 'node:crypto'
+import type { CognitoAccessTokenPayload } from '../types.js'
+import { ExpiringCache, tailIndex } from '../util/expiring-cache.js'
+import { deepFreeze } from '../util/freeze.js'
+import { MAX_TOKEN_LENGTH, unverifiedPayload } from './jws.js'
+import type { JwksKeyStore } from './jwks.js'
+
+/**
+ * The verified-access-token cache and the sign-out list of one verifier:
+ * - a hit requires the exact token string (the map is indexed by a number made from its last characters, and the
+ *   whole token is compared);
+ * - an entry leaves at `exp` + clockTolerance, and stands only while the key store holds the very key that
+ *   verified it: a JWKS fetch that removes or replaces that kid drops the entry;
+ * - bounded (least recently used out first); failures are never cached;
+ * - only tokens in canonical base64url are cached, so the one entry per signature is the one a sign-out drops.
+ */
+
+/**
+ * Hashing a whole 1 KB token string on every request would cost more than the rest of the lookup: the index is a
+ * number made from the token's last characters (of its signature), and a hit requires the whole token to be equal.
+ */
+const INDEX_CHARACTERS = 8
+/** Default number of verified access tokens kept per process. */
+export const DEFAULT_TOKEN_CACHE_SIZE = 10_000
+/** Signed-out access tokens remembered per process (each until it expires); the oldest leave first beyond this. */
+export const REVOKED_TOKENS_MAX = 10_000
+/** Cognito access tokens live at most one day: a signed-out token is never remembered longer than that. */
+const MAX_ACCESS_TOKEN_LIFETIME = 24 * 3600
+/** Distinct repeated claim values (`scope`) shared between cached tokens. */
+const INTERNED_MAX = 256
+const BASE64URL = /^[A-Za-z0-9_-]+$/
+
+/** A cached access token that passed every check, and what must still hold for that to stand. */
+export interface VerifiedAccessToken {
+  /** The exact token: a hit requires equality with it. */
+  readonly token: string
+  /** Deep-frozen: the same object is handed to every request that presents the token. */
+  readonly claims: CognitoAccessTokenPayload
+  readonly kid: string
+  /** The key that verified the signature: the entry is dropped when a JWKS fetch removes or replaces it. */
+  readonly key: KeyObject
+}
+
+/** Where a token sits in the verified-token cache (see INDEX_CHARACTERS). */
+export function cacheIndex (token: string): number {
+  return tailIndex(token, INDEX_CHARACTERS)
+}
+
+/** A bounded intern table: the one copy of a repeated string value (the table starts over when full). */
+export function interner (): (value: string) => string {
+  const table = new Map<string, string>()
+  return (value) => {
+    const known = table.get(value)
+    if (known !== undefined) return known
+    if (table.size >= INTERNED_MAX) table.clear()
+    table.set(value, value)
+    return value
+  }
+}
+
+/**
+ * The claims of a verified access token as the cache keeps them: deep-frozen, and the values every token of this
+ * client repeats (`iss`, `token_use`, `client_id`, checked equal before; `scope`, interned) sharing one string each,
+ * so that a cached token holds only what is its own.
+ */
+export function keptClaims (claims: Record<string, unknown>, issuer: string, clientId: string, intern: (value: string) => string): CognitoAccessTokenPayload {
+  claims.iss = issuer
+  claims.token_use = 'access'
+  claims.client_id = clientId
+  if (typeof claims.scope === 'string') claims.scope = intern(claims.scope)
+  return deepFreeze(claims) as CognitoAccessTokenPayload
+}
+
+/** Signed-out tokens are keyed by their signature bytes: a re-encoding of the same signature is the same token. */
+function signatureKey (signaturePart: string): string {
+  return Buffer.from(signaturePart, 'base64url').toString('base64url')
+}
+
+export class VerifiedTokenCache {
+  readonly #keys: JwksKeyStore
+  readonly #tolerance: number
+  readonly #now: () => number
+  readonly #verified: ExpiringCache<VerifiedAccessToken, number>
+  /** Signed-out access tokens, keyed by their signature bytes (base64url), until they expire. */
+  readonly #revoked: ExpiringCache<true>
+  #keyGeneration: number
+
+  /** `now` in epoch seconds. */
+  constructor (keys: JwksKeyStore, options: { maxEntries: number, clockTolerance: number, now: () => number }) {
+    this.#keys = keys
+    this.#tolerance = options.clockTolerance
+    this.#now = options.now
+    this.#verified = new ExpiringCache(options.maxEntries, options.now)
+    this.#revoked = new ExpiringCache(REVOKED_TOKENS_MAX, options.now)
+    this.#keyGeneration = keys.generation
+  }
+
+  get size (): number {
+    return this.#verified.size
+  }
+
+  get revokedCount (): number {
+    return this.#revoked.size
+  }
+
+  /**
+   * The entry of exactly `token` when it still stands. Every hit checks the key-set generation first: a JWKS fetch
+   * that removed or replaced a key has dropped the entries that key vouched for before any lookup.
+   */
+  get (token: string): VerifiedAccessToken | undefined {
+    if (this.#keys.generation !== this.#keyGeneration) this.#forgetRemovedKeys()
+    if (token.length > MAX_TOKEN_LENGTH) return undefined
+    const entry = this.#verified.get(cacheIndex(token))
+    return entry !== undefined && entry.token === token ? entry : undefined
+  }
+
+  /** Whether the token with this signature was signed out (and has not expired since). */
+  isRevoked (signaturePart: string, canonical: boolean): boolean {
+    if (this.#keys.generation !== this.#keyGeneration) this.#forgetRemovedKeys()
+    if (this.#revoked.size === 0) return false
+    return this.#revoked.get(canonical ? signaturePart : signatureKey(signaturePart)) !== undefined
+  }
+
+  /**
+   * Keeps a token that just passed every check. The caller passes only canonical encodings; the entry is kept only
+   * while its key is still the pool's key for its kid (a fetch may have replaced it while the token waited).
+   */
+  add (entry: VerifiedAccessToken, exp: number): void {
+    if (this.#keys.cachedKey(entry.kid) !== entry.key) return
+    this.#verified.set(cacheIndex(entry.token), entry, exp + this.#tolerance)
+  }
+
+  /**
+   * Refuses `token` from now until it expires (at most a day), in this process: for logout. Its cache entry is
+   * dropped, and a later presentation fails after every other check has run. Remembers at most
+   * {@link REVOKED_TOKENS_MAX} tokens; beyond that the oldest are forgotten first.
+   */
+  revoke (token: string): void {
+    if (typeof token !== 'string' || token.length > MAX_TOKEN_LENGTH) return
+    const parts = token.split('.')
+    if (parts.length !== 3) return
+    const [headerPart, payloadPart, signaturePart] = parts as [string, string, string]
+    if (!BASE64URL.test(signaturePart)) return
+    const key = signatureKey(signaturePart)
+    this.#drop(token)
+    this.#drop(`${headerPart}.${payloadPart}.${key}`)
+    const exp = unverifiedPayload(token)?.exp
+    const expiry = typeof exp === 'number' && Number.isFinite(exp) ? exp : Infinity
+    this.#revoked.set(key, true, Math.min(expiry, this.#now() + MAX_ACCESS_TOKEN_LIFETIME) + this.#tolerance)
+  }
+
+  /** Drops the cache entry of exactly `token`, if any. */
+  #drop (token: string): void {
+    const index = cacheIndex(token)
+    if (this.#verified.get(index)?.token === token) this.#verified.delete(index)
+  }
+
+  /** Drops the cached tokens whose key a JWKS refetch removed or replaced. */
+  #forgetRemovedKeys (): void {
+    this.#keyGeneration = this.#keys.generation
+    this.#verified.deleteWhere((entry) => this.#keys.cachedKey(entry.kid) !== entry.key)
+  }
+}
