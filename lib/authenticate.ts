@@ -1,10 +1,10 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { CognitoContext } from './context.js'
-import { CognitoError, CognitoUnauthenticatedError } from './errors.js'
-import type { CognitoSessionData } from './session/model.js'
-import { assertSessionAge, type SessionRefresher } from './session/refresh.js'
+import { CognitoError, CognitoInvalidTokenError, CognitoSessionExpiredError, CognitoTokenExpiredError, CognitoUnauthenticatedError } from './errors.js'
+import { hasOutlivedMaxAge, type CognitoSessionData } from './session/model.js'
+import { assertSessionAge, refreshDueAt, type SessionRefresher } from './session/refresh.js'
 import type { CognitoAccessTokenPayload, CognitoIdTokenPayload, CognitoUser } from './types.js'
-import { frozenUser, idTokenClaims } from './user.js'
+import { buildUser, frozenUser, profileClaims } from './user.js'
 
 /**
  * request -> authentication: from `Authorization: Bearer` (when present it is the only source: an invalid bearer
@@ -28,7 +28,13 @@ export interface Authentication {
  * cache. Both leave with those objects.
  */
 const bearerAuthentications = new WeakMap<CognitoAccessTokenPayload, Authentication>()
-const sessionAuthentications = new WeakMap<CognitoSessionData, { id: CognitoIdTokenPayload | undefined, authentication?: Authentication }>()
+const sessionAuthentications = new WeakMap<CognitoSessionData, SessionAuthentication>()
+
+/** A session's verified ID-token claims (with userInfo) and its last authentication. */
+interface SessionAuthentication {
+  readonly id: CognitoIdTokenPayload | undefined
+  authentication?: Authentication
+}
 
 /** Any `Authorization: Bearer …` header makes the request a Bearer request: the session cookie is then ignored. */
 export function hasBearerHeader (authorization: string | undefined): authorization is string {
@@ -49,7 +55,7 @@ export function prepareSession (request: FastifyRequest, reply: FastifyReply, co
   const now = context.clock.seconds()
   assertSessionAge(store, request, reply, session, options.maxSessionAge, now)
   if (autoRefresher === undefined || session.refreshToken === undefined) return
-  if (session.expiresAt - now > options.refreshSkew) return
+  if (refreshDueAt(session, options.refreshSkew) > now) return
   return refreshSession(request, reply, autoRefresher, session, now)
 }
 
@@ -71,6 +77,20 @@ async function refreshSession (request: FastifyRequest, reply: FastifyReply, ref
 export function authenticate (request: FastifyRequest, reply: FastifyReply, context: CognitoContext): Authentication | Promise<Authentication> {
   const preparing = prepareSession(request, reply, context)
   return preparing === undefined ? authenticateNow(request, context) : preparing.then(() => authenticateNow(request, context))
+}
+
+/**
+ * What the guard would decide without changing anything (no refresh, no cookie cleared): for helpers that have no
+ * reply to write to. A session past `maxSessionAge` is refused here too.
+ */
+export function checkAuthentication (request: FastifyRequest, context: CognitoContext): Authentication | Promise<Authentication> {
+  if (!hasBearerHeader(request.headers.authorization)) {
+    const session = context.store.readSession(request)
+    if (session !== null && hasOutlivedMaxAge(session, context.options.maxSessionAge, context.clock.seconds())) {
+      throw new CognitoSessionExpiredError('The session has reached its maximum age: sign in again')
+    }
+  }
+  return authenticateNow(request, context)
 }
 
 /** The authentication of this request as it stands (no upkeep). Throws (or rejects) with a typed CognitoError. */
@@ -95,7 +115,9 @@ export function authenticateNow (request: FastifyRequest, context: CognitoContex
   if (session === null) throw new CognitoUnauthenticatedError()
   // Synchronous unless the JWKS must be fetched: no microtask turn on the hot path.
   const verified = verifier.verifyAccessTokenNow(session.accessToken)
-  return verified instanceof Promise ? verified.then((claims) => sessionAuthentication(session, claims)) : sessionAuthentication(session, verified)
+  return verified instanceof Promise
+    ? verified.then((claims) => sessionAuthentication(context, session, claims))
+    : sessionAuthentication(context, session, verified)
 }
 
 /** What a Bearer request is authenticated as, frozen, built once per verified claims object. */
@@ -109,16 +131,56 @@ export function bearerAuthentication (tokenPayload: CognitoAccessTokenPayload): 
   return authentication
 }
 
-function sessionAuthentication (session: CognitoSessionData, tokenPayload: CognitoAccessTokenPayload): Authentication {
-  let known = sessionAuthentications.get(session)
+/**
+ * A session authenticates with its verified access token and, when it has one, its ID token, verified too
+ * (signature, issuer, audience, `token_use`, expiry, and the access token's `sub`) once per session object and
+ * then kept with it, its expiry checked on every request as the access token's is. A session that was signed out
+ * in this process does not authenticate, whichever copy of its cookies comes back.
+ */
+function sessionAuthentication (context: CognitoContext, session: CognitoSessionData, tokenPayload: CognitoAccessTokenPayload): Authentication | Promise<Authentication> {
+  if (context.store.hasEnded(session)) throw new CognitoInvalidTokenError('The session was signed out')
+  const known = sessionAuthentications.get(session)
   if (known === undefined) {
-    known = { id: idTokenClaims(session) }
-    sessionAuthentications.set(session, known)
+    const id = verifiedIdClaims(context, session, tokenPayload.sub, false)
+    return id instanceof Promise
+      ? id.then((claims) => rememberSession(context, session, tokenPayload, claims))
+      : rememberSession(context, session, tokenPayload, id)
   }
+  return sessionAuthenticationOf(context, known, tokenPayload)
+}
+
+function rememberSession (context: CognitoContext, session: CognitoSessionData, tokenPayload: CognitoAccessTokenPayload, id: CognitoIdTokenPayload | undefined): Authentication {
+  const known: SessionAuthentication = { id: profileClaims(id, session.userInfo) }
+  sessionAuthentications.set(session, known)
+  return sessionAuthenticationOf(context, known, tokenPayload)
+}
+
+function sessionAuthenticationOf (context: CognitoContext, known: SessionAuthentication, tokenPayload: CognitoAccessTokenPayload): Authentication {
+  if (known.id !== undefined && known.id.exp <= context.clock.seconds() - context.options.clockTolerance) throw new CognitoTokenExpiredError()
   let authentication = known.authentication
   if (authentication?.tokenPayload !== tokenPayload) {
     authentication = Object.freeze({ tokenPayload, user: frozenUser(tokenPayload, known.id) })
     known.authentication = authentication
   }
   return authentication
+}
+
+function verifiedIdClaims (context: CognitoContext, session: CognitoSessionData, sub: string, allowExpired: boolean): CognitoIdTokenPayload | undefined | Promise<CognitoIdTokenPayload> {
+  if (session.idToken === undefined) return undefined
+  return context.verifier.verifyIdTokenNow(session.idToken, { sub, allowExpired })
+}
+
+/**
+ * The user of a session that is ending (logout), from its verified tokens, expired ones included; null when its
+ * tokens do not verify (a forged or signed-out session names nobody).
+ */
+export async function endingSessionUser (context: CognitoContext, session: CognitoSessionData): Promise<CognitoUser | null> {
+  try {
+    const access = await context.verifier.verifyAccessTokenNow(session.accessToken, { allowExpired: true })
+    const id = await verifiedIdClaims(context, session, access.sub, true)
+    return buildUser(access, profileClaims(id, session.userInfo))
+  } catch (error) {
+    if (error instanceof CognitoError) return null
+    throw error
+  }
 }

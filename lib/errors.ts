@@ -155,7 +155,8 @@ export class CognitoSessionTooLargeError extends CognitoError {
   readonly limit: number
 
   constructor (size: number, limit: number) {
-    super('FST_COGNITO_SESSION_TOO_LARGE', 500, `The session needs ${size} bytes of cookies, more than the ${limit} bytes a browser session may use`)
+    super('FST_COGNITO_SESSION_TOO_LARGE', 500, `The session needs ${size} bytes of cookies, over the budget of ${limit} (option maxSessionCookieBytes). ` +
+      'Put fewer groups or attributes in the tokens (a pre token generation trigger), keep less from onLogin, or raise the budget if every proxy in front of the app accepts larger requests')
     this.size = size
     this.limit = limit
   }

@@ -1,5 +1,6 @@
 import { createHash, hkdfSync } from 'node:crypto'
 import { CognitoInvalidOptionError } from './errors.js'
+import { COOKIE_CHUNK_LENGTH, DEFAULT_SESSION_COOKIE_BUDGET, MAX_SESSION_COOKIE_BUDGET } from './session/cookie-store.js'
 import { isSafeReturnTo } from './util/return-to.js'
 import { parseKeySet } from './tokens/jwks.js'
 import { AUTHORIZATION_PARAM_RULES, type CognitoAuthorizationParams } from './cognito/sign-in-params.js'
@@ -40,6 +41,7 @@ export interface ResolvedCognitoOptions {
   tokenCacheSize: number
   /** A tenth of tokenCacheSize (rounded up). */
   sessionCacheSize: number
+  maxSessionCookieBytes: number
   /** The clock, epoch milliseconds. */
   now: () => number
 }
@@ -127,6 +129,12 @@ function validatePrefix (value: unknown): string {
   if (typeof value !== 'string' || !/^\/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*$/.test(value) || value.endsWith('/') || value.includes('//')) {
     fail('prefix', 'must be empty or a path starting with "/" and not ending with "/", e.g. "/auth"')
   }
+  return value
+}
+
+function boundedInteger (value: unknown, option: string, fallback: number, min: number, max: number): number {
+  if (value === undefined) return fallback
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) fail(option, `must be a whole number from ${min} to ${max}`)
   return value
 }
 
@@ -239,6 +247,7 @@ export function resolveOptions (raw: FastifyCognitoOptions): ResolvedCognitoOpti
     jwks: validateJwks(raw.jwks),
     tokenCacheSize: validateTokenCacheSize(raw.tokenCacheSize),
     sessionCacheSize: Math.ceil(validateTokenCacheSize(raw.tokenCacheSize) / 10),
+    maxSessionCookieBytes: boundedInteger(raw.maxSessionCookieBytes, 'maxSessionCookieBytes', DEFAULT_SESSION_COOKIE_BUDGET, COOKIE_CHUNK_LENGTH, MAX_SESSION_COOKIE_BUDGET),
     now: hookOption(raw.now, 'now') ?? Date.now
   }
 }

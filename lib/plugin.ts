@@ -11,14 +11,16 @@ import { registerCallbackRoute } from './routes/callback.js'
 import { registerLoginRoute } from './routes/login.js'
 import { registerLogoutRoute } from './routes/logout.js'
 import { registerRefreshRoute } from './routes/refresh.js'
-import { registerCodec } from './session/codec.js'
+import { registerJsonCookieCodec } from './session/codec.js'
 import { CookieSessionStore } from './session/cookie-store.js'
+import { deriveCookieKeys } from './session/keys.js'
 import { LOGIN_TRANSACTION_MAX_AGE, LoginTransactions } from './session/login-transactions.js'
 import { SessionRefresher } from './session/refresh.js'
 import { JwksKeyStore } from './tokens/jwks.js'
 import { CognitoTokenVerifier } from './tokens/verifier.js'
 import type { CognitoDecorator, FastifyCognitoOptions } from './types.js'
-import { sessionUser } from './user.js'
+import { verifiedUser } from './user.js'
+import { withUserInfo } from './flows/user-info.js'
 import { createClock } from './util/clock.js'
 
 /** The one context of a registration: every service, derived value and the clock, built once. */
@@ -28,27 +30,38 @@ async function buildContext (fastify: FastifyInstance, options: ResolvedCognitoO
   const keys = new JwksKeyStore(http, options.jwksUri, options.jwksCooldown, clock.millis, options.jwks)
   const verifier = new CognitoTokenVerifier(keys, { ...options, now: clock.seconds })
   const client = new CognitoClient(http, options)
-  const codec = await registerCodec(fastify, options.sessionKeys, { session: options.maxSessionAge, login: LOGIN_TRANSACTION_MAX_AGE })
   // __Host- makes the browser refuse the cookie unless it is Secure, for this host only, on Path=/.
   const cookieBase = options.secureCookies ? `__Host-${options.cookieName}` : options.cookieName
-  const store = new CookieSessionStore(fastify, codec, {
-    cookieName: `${cookieBase}_session`,
+  const sessionCookie = `${cookieBase}_session`
+  const loginCookie = `${cookieBase}_login`
+  const store = new CookieSessionStore(fastify, {
+    cookieName: sessionCookie,
+    keys: deriveCookieKeys(options.sessionKeys, 'session', options.clientId, sessionCookie),
+    cookieBudget: options.maxSessionCookieBytes,
     secureCookies: options.secureCookies,
     sessionMaxAge: options.maxSessionAge,
     sessionCacheSize: options.sessionCacheSize,
     now: clock.seconds
   })
-  const loginTransactions = new LoginTransactions(codec, `${cookieBase}_login`, options.secureCookies)
+  const loginCodec = await registerJsonCookieCodec(fastify, deriveCookieKeys(options.sessionKeys, 'login', options.clientId, loginCookie), LOGIN_TRANSACTION_MAX_AGE)
+  const loginTransactions = new LoginTransactions(loginCodec, loginCookie, options.secureCookies, clock.seconds)
   const requireIdToken = options.scopes.includes('openid')
-  const onRefresh = options.onRefresh
+  const { onRefresh, userInfo } = options
   const refresher = new SessionRefresher({
     client,
     verifier,
     store,
     requireIdToken,
     maxSessionAge: options.maxSessionAge,
+    refreshSkew: options.refreshSkew,
     clock,
-    onRefreshed: onRefresh === undefined ? undefined : async (request, { session }) => { await onRefresh(request, sessionUser(session)) }
+    onRefreshed: !userInfo && onRefresh === undefined
+      ? undefined
+      : async (request, outcome) => {
+        const session = userInfo ? await withUserInfo(client, outcome.session) : outcome.session
+        if (onRefresh !== undefined) await onRefresh(request, verifiedUser(outcome.verified, session.userInfo))
+        return { ...outcome, session }
+      }
   })
   const prefix = options.prefix
   return Object.freeze({

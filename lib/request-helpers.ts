@@ -1,5 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import { authenticateNow } from './authenticate.js'
+import { checkAuthentication, hasBearerHeader } from './authenticate.js'
 import { pickAuthorizationParams } from './cognito/sign-in-params.js'
 import type { CognitoContext } from './context.js'
 import { CognitoError } from './errors.js'
@@ -33,7 +33,7 @@ class RequestHelpers implements CognitoRequestHelpers {
 
   async isAuthenticated (): Promise<boolean> {
     try {
-      await authenticateNow(this.#request, this.#context)
+      await checkAuthentication(this.#request, this.#context)
       return true
     } catch (error) {
       if (error instanceof CognitoError && error.statusCode === 401) return false
@@ -41,8 +41,26 @@ class RequestHelpers implements CognitoRequestHelpers {
     }
   }
 
+  /**
+   * What `onLogin` kept, only from a session that passes the guard's checks right now (maximum age, tokens valid,
+   * not signed out). Synchronous: when a check would need the JWKS fetched first, there is no data (a guard before
+   * the handler has fetched it). A Bearer request has no session.
+   */
   get sessionData (): FastifyCognitoSessionData | undefined {
-    return this.#context.store.readSession(this.#request)?.data
+    const request = this.#request
+    if (hasBearerHeader(request.headers.authorization)) return undefined
+    const session = this.#context.store.readSession(request)
+    if (session?.data === undefined) return undefined
+    try {
+      const checking = checkAuthentication(request, this.#context)
+      if (checking instanceof Promise) {
+        checking.catch(() => {})
+        return undefined
+      }
+    } catch {
+      return undefined
+    }
+    return session.data
   }
 }
 

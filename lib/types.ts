@@ -108,6 +108,12 @@ export interface FastifyCognitoOptions {
    */
   tokenCacheSize?: number
   /**
+   * Most bytes the session's cookies may take (their values; every request carries them). A sign-in whose session
+   * is larger is refused with `CognitoSessionTooLargeError` instead of locking the browser out with 431 answers.
+   * From 3800 (one cookie) to 15200 (four cookies; Node's request-head limit is 16 KiB). Default 7600 (two).
+   */
+  maxSessionCookieBytes?: number
+  /**
    * The plugin's clock in epoch milliseconds, for tests that move time instead of sleeping (token expiry, session
    * age, refresh timing, JWKS cool-down). Default `Date.now`.
    */

@@ -1,21 +1,37 @@
-import type { CognitoSessionData } from './session/model.js'
-import { unverifiedPayload } from './tokens/jws.js'
+import type { VerifiedTokenSet } from './tokens/token-set.js'
 import type { CognitoAccessTokenPayload, CognitoIdTokenPayload, CognitoUser } from './types.js'
 import { deepFreeze } from './util/freeze.js'
 
-/** `request.user`, built from the claims of tokens: nothing else about a request decides who the user is. */
+/**
+ * `request.user`, built from the claims of verified tokens only. Authorization data (groups, scopes) comes from the
+ * access token, the token every request is checked with; the ID token (verified too) adds the profile claims.
+ */
 
 export function buildUser (access: CognitoAccessTokenPayload, id?: CognitoIdTokenPayload): CognitoUser {
   const user: CognitoUser = {
     sub: access.sub,
     username: access.username,
-    groups: access['cognito:groups'] ?? id?.['cognito:groups'] ?? [],
+    groups: access['cognito:groups'] ?? [],
     scopes: typeof access.scope === 'string' ? access.scope.split(' ').filter((scope) => scope !== '') : [],
     claims: id ?? access
   }
   if (typeof id?.email === 'string') user.email = id.email
   if (typeof id?.email_verified === 'boolean') user.emailVerified = id.email_verified
   return user
+}
+
+/**
+ * The ID-token claims completed by /oauth2/userInfo (option `userInfo`), frozen. The verified ID token wins where
+ * both have a claim: it is at least as fresh, and it is signed.
+ */
+export function profileClaims (id: CognitoIdTokenPayload | undefined, userInfo: Record<string, unknown> | undefined): CognitoIdTokenPayload | undefined {
+  if (id === undefined || userInfo === undefined) return id
+  return deepFreeze({ ...userInfo, ...id })
+}
+
+/** The user of tokens just verified (sign-in, refresh), for the hooks that run then. */
+export function verifiedUser (verified: VerifiedTokenSet, userInfo: Record<string, unknown> | undefined): CognitoUser {
+  return buildUser(verified.access, profileClaims(verified.id, userInfo))
 }
 
 /** Scope lists are the same for many tokens: cached authentications share one frozen array per `scope` string. */
@@ -35,23 +51,4 @@ export function frozenUser (access: CognitoAccessTokenPayload, id?: CognitoIdTok
     }
   }
   return deepFreeze(user)
-}
-
-/**
- * The ID token in a session was verified (signature, issuer, audience, nonce) before the session was written,
- * and the session cookie is authenticated encryption: decoding its payload is enough here.
- */
-export function idTokenClaims (session: CognitoSessionData): CognitoIdTokenPayload | undefined {
-  if (session.idToken === undefined) return undefined
-  const claims = unverifiedPayload(session.idToken) as CognitoIdTokenPayload | undefined
-  if (claims === undefined) return undefined
-  // userInfo (option `userInfo`) was fetched for the same user at sign-in; its attributes complete the claims.
-  return deepFreeze(session.userInfo === undefined ? claims : { ...claims, ...session.userInfo })
-}
-
-/** The user of a session as a guard would build it, for hooks that run outside a guard (logout, refresh). */
-export function sessionUser (session: CognitoSessionData): CognitoUser {
-  // The session's access token was verified before the session was written, and the cookie is authenticated.
-  const access = (unverifiedPayload(session.accessToken) ?? {}) as CognitoAccessTokenPayload
-  return buildUser(access, idTokenClaims(session))
 }

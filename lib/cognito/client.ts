@@ -2,6 +2,7 @@ import {
   CognitoIdpBadResponseError,
   CognitoInvalidClientError,
   CognitoInvalidGrantError,
+  CognitoSessionExpiredError,
   CognitoTokenRequestRejectedError
 } from '../errors.js'
 import { CognitoHttpClient, parseJsonObject, type HttpResponse } from './http.js'
@@ -136,6 +137,9 @@ export class CognitoClient {
       endpointName: 'userInfo endpoint',
       headers: { authorization: `Bearer ${accessToken}`, accept: 'application/json' }
     })
+    // 401 is Cognito's `invalid_token`: the access token was revoked, or the user signed out everywhere
+    // (GlobalSignOut). The session is over; anything else is Cognito's fault.
+    if (response.statusCode === 401) throw new CognitoSessionExpiredError('Cognito refused the access token at userInfo (revoked, or signed out everywhere): sign in again')
     if (response.statusCode !== 200) {
       throw new CognitoIdpBadResponseError(`Cognito userInfo endpoint answered ${response.statusCode}`)
     }

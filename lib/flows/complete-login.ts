@@ -4,7 +4,6 @@ import type { CognitoContext } from '../context.js'
 import {
   CognitoAuthorizationError,
   CognitoError,
-  CognitoIdpBadResponseError,
   CognitoInvalidCallbackError,
   CognitoLoginRejectedError,
   CognitoLoginStateMissingError,
@@ -14,11 +13,13 @@ import type { LoginTransaction } from '../session/login-transactions.js'
 import { createSession, type CognitoSessionData } from '../session/model.js'
 import { verifyTokenSet } from '../tokens/token-set.js'
 import type { FastifyCognitoSessionData } from '../types.js'
-import { sessionUser } from '../user.js'
+import type { VerifiedTokenSet } from '../tokens/token-set.js'
+import { verifiedUser } from '../user.js'
 import { isOAuthErrorCode } from '../util/checks.js'
 import { constantTimeEqual } from '../util/random.js'
 import { safeReturnTo } from '../util/return-to.js'
 import { revokeBestEffort } from './revoke.js'
+import { withUserInfo } from './user-info.js'
 
 function singleValue (query: Record<string, unknown>, name: string): string | undefined {
   const value = query[name]
@@ -41,13 +42,13 @@ function takeTransaction (context: CognitoContext, request: FastifyRequest, repl
 }
 
 /** The app's `onLogin`: what it returns is kept in the session; a throw refuses the sign-in and revokes the tokens. */
-async function runOnLogin (context: CognitoContext, request: FastifyRequest, session: CognitoSessionData, tokens: CognitoTokenSet): Promise<void> {
+async function runOnLogin (context: CognitoContext, request: FastifyRequest, session: CognitoSessionData, tokens: CognitoTokenSet, verified: VerifiedTokenSet): Promise<void> {
   const onLogin = context.options.onLogin
   if (onLogin === undefined) return
   let data: FastifyCognitoSessionData | undefined | void
   try {
     data = await onLogin(request, {
-      user: sessionUser(session),
+      user: verifiedUser(verified, session.userInfo),
       tokens: { accessToken: tokens.accessToken, idToken: tokens.idToken, refreshToken: tokens.refreshToken, expiresAt: session.expiresAt }
     })
   } catch (error) {
@@ -73,16 +74,19 @@ export async function completeLogin (context: CognitoContext, request: FastifyRe
   if (code === undefined || code.length === 0 || code.length > 2048) throw new CognitoInvalidCallbackError('The callback has no valid authorization code')
 
   const tokens = await client.exchangeCode(code, transaction.codeVerifier)
-  const { access } = await verifyTokenSet(verifier, tokens, { requireIdToken: context.requireIdToken, nonce: transaction.nonce })
-  const session = createSession(access.sub, tokens, access.exp, context.clock.seconds())
-  if (options.userInfo) {
-    const info = await client.fetchUserInfo(tokens.accessToken)
-    if (info.sub !== access.sub) throw new CognitoIdpBadResponseError('Cognito userInfo endpoint answered for another user')
-    session.userInfo = info
-  }
-  await runOnLogin(context, request, session, tokens)
+  const verified = await verifyTokenSet(verifier, tokens, { requireIdToken: context.requireIdToken, nonce: transaction.nonce })
+  const { access } = verified
+  let session = createSession(verified, tokens, context.clock.seconds())
+  if (options.userInfo) session = await withUserInfo(client, session)
+  await runOnLogin(context, request, session, tokens, verified)
 
-  context.store.writeSession(request, reply, session)
+  try {
+    context.store.writeSession(request, reply, session)
+  } catch (error) {
+    // No session, so no live refresh token left behind at Cognito either.
+    await revokeBestEffort(context, request, tokens.refreshToken)
+    throw error
+  }
   request.log.info({ sub: access.sub }, 'fastify-cognito: signed in')
   return reply.redirect(safeReturnTo(transaction.returnTo) ?? options.afterLoginRedirect, 302)
 }

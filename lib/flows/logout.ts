@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { logoutUrl } from '../cognito/urls.js'
 import type { CognitoContext } from '../context.js'
-import { sessionUser } from '../user.js'
+import { endingSessionUser } from '../authenticate.js'
 import { revokeBestEffort } from './revoke.js'
 
 /**
@@ -13,13 +13,13 @@ export async function logout (context: CognitoContext, request: FastifyRequest, 
   const { options, store, refresher, verifier } = context
   reply.header('cache-control', 'no-store')
   const session = store.readSession(request)
-  if (options.onLogout !== undefined) await options.onLogout(request, session === null ? null : sessionUser(session))
+  if (options.onLogout !== undefined) await options.onLogout(request, session === null ? null : await endingSessionUser(context, session))
   store.clearSession(request, reply)
   context.loginTransactions.clear(request, reply)
   // A copy of the cookie (or its access token as a bearer token) replayed later in this process is refused.
   if (session !== null) verifier.revokeAccessToken(session.accessToken)
+  if (session !== null) refresher.forget(session.sid)
   if (session?.refreshToken !== undefined) {
-    refresher.forget(session.refreshToken)
     // A failure is logged and never blocks the logout: the cookies are cleared anyway.
     await revokeBestEffort(context, request, session.refreshToken)
   }

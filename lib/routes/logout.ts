@@ -1,13 +1,18 @@
-import type { FastifyInstance } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { CognitoContext } from '../context.js'
 import { logout } from '../flows/logout.js'
 import { assertSameOrigin } from './same-origin.js'
 
-/** GET and POST /logout (see flows/logout.ts). POST refuses cross-site requests; GET stays for plain links. */
+/**
+ * GET and POST /logout (see flows/logout.ts). Both refuse requests another site sends: a cross-site link or
+ * top-level navigation would otherwise sign the user out and revoke the refresh token. Same-origin links and typed
+ * URLs (`Sec-Fetch-Site: none`) keep working.
+ */
 export function registerLogoutRoute (fastify: FastifyInstance, context: CognitoContext): void {
-  fastify.get('/logout', async (request, reply) => await logout(context, request, reply))
-  fastify.post('/logout', async (request, reply) => {
+  const handler = async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
     assertSameOrigin(request, context.appOrigin)
     return await logout(context, request, reply)
-  })
+  }
+  fastify.get('/logout', handler)
+  fastify.post('/logout', handler)
 }

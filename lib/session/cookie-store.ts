@@ -2,21 +2,29 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { CognitoSessionTooLargeError } from '../errors.js'
 import { ExpiringCache, tailIndex } from '../util/expiring-cache.js'
 import { deepFreeze } from '../util/freeze.js'
-import { registerCodec, type SessionCodec } from './codec.js'
+import { SessionCookieCipher } from './codec.js'
 import { readCookieChunks, readNumberedCookies, setCookie } from './cookies.js'
-import { LOGIN_TRANSACTION_MAX_AGE } from './login-transactions.js'
 import { parseSession, type CognitoSessionData } from './model.js'
 import { packSession, unpackSession } from './pack.js'
 import type { SessionStore } from './store.js'
 
 /** Browsers drop cookies over 4096 bytes (name, value and attributes); chunks leave room for name and attributes. */
 export const COOKIE_CHUNK_LENGTH = 3800
+/**
+ * Default budget for the session cookies' values: two cookies. Every request carries them, and Node's default
+ * request-head limit is 16 KiB (many proxies allow 8 KB): a session that does not fit is refused at sign-in
+ * rather than written and then answered 431 on every request, /logout included.
+ */
+export const DEFAULT_SESSION_COOKIE_BUDGET = 2 * COOKIE_CHUNK_LENGTH
+/** The most `maxSessionCookieBytes` may allow: four cookies, still under Node's 16 KiB with the rest of a request. */
+export const MAX_SESSION_COOKIE_BUDGET = 4 * COOKIE_CHUNK_LENGTH
+/** Chunks read and cleared: more than any budget writes, so that cookies of a larger older session are cleared. */
 const MAX_SESSION_CHUNKS = 8
 /** Default number of decoded sessions kept per process (a session with its cookie is ~5-20 KB). */
 export const DEFAULT_SESSION_CACHE_SIZE = 1000
 /**
- * A secretbox nonce is 24 bytes, random: the last 32 characters of every session cookie value. The cache is
- * indexed by a number made from the last of them (a hit still compares every chunk).
+ * A session cookie value ends in ciphertext, which looks random: the cache is indexed by a number made from its
+ * last characters (a hit still compares every chunk).
  */
 const INDEX_CHARACTERS = 8
 
@@ -33,11 +41,15 @@ interface CachedSession {
 export interface CookieSessionStoreOptions {
   /** The session cookie's name (`<cookieName>_session`, `__Host-` prefixed when Secure); chunks are `<name>.N`. */
   cookieName: string
+  /** The keys (session/keys.ts): the first encrypts, all decrypt. */
+  keys: Buffer[]
+  /** Most bytes of cookie values a session may take. Default {@link DEFAULT_SESSION_COOKIE_BUDGET}. */
+  cookieBudget?: number
   secureCookies: boolean
   sessionMaxAge: number
   /** Decoded sessions kept in memory (0: none). Default {@link DEFAULT_SESSION_CACHE_SIZE}. */
   sessionCacheSize?: number
-  /** Current time in epoch seconds, for the session cache; injectable for tests. */
+  /** Current time in epoch seconds; injectable for tests. */
   now?: () => number
 }
 
@@ -58,7 +70,11 @@ function detached (value: string): string {
  * and least recently used first beyond `sessionCacheSize`. Failures are never cached.
  */
 export class CookieSessionStore implements SessionStore {
-  readonly #codec: SessionCodec
+  readonly #cipher: SessionCookieCipher
+  readonly #budget: number
+  readonly #now: () => number
+  /** Sessions signed out in this process (by sid), refused until they could have expired anyway. */
+  readonly #ended: ExpiringCache<true>
   readonly #cookieName: string
   readonly #chunkNames: readonly string[]
   readonly #chunkPrefix: string
@@ -71,21 +87,18 @@ export class CookieSessionStore implements SessionStore {
   readonly #slot = Symbol('fastify-cognito session')
   readonly #cache: ExpiringCache<CachedSession, number>
 
-  constructor (fastify: FastifyInstance, codec: SessionCodec, options: CookieSessionStoreOptions) {
-    this.#codec = codec
+  constructor (fastify: FastifyInstance, options: CookieSessionStoreOptions) {
+    this.#cipher = new SessionCookieCipher(options.keys, options.sessionMaxAge)
+    this.#budget = options.cookieBudget ?? DEFAULT_SESSION_COOKIE_BUDGET
+    this.#now = options.now ?? (() => Date.now() / 1000)
+    this.#ended = new ExpiringCache(Math.max(options.sessionCacheSize ?? DEFAULT_SESSION_CACHE_SIZE, 1000) * 10, this.#now)
     this.#cookieName = options.cookieName
     this.#chunkNames = Array.from({ length: MAX_SESSION_CHUNKS }, (_, i) => `${options.cookieName}.${i}`)
     this.#chunkPrefix = `${options.cookieName}.`
     this.#sessionMaxAge = options.sessionMaxAge
     this.#secure = options.secureCookies
-    this.#cache = new ExpiringCache(options.sessionCacheSize ?? DEFAULT_SESSION_CACHE_SIZE, options.now ?? (() => Date.now() / 1000))
+    this.#cache = new ExpiringCache(options.sessionCacheSize ?? DEFAULT_SESSION_CACHE_SIZE, this.#now)
     fastify.decorateRequest(this.#slot, null)
-  }
-
-  /** A store with a codec of its own (the plugin shares one codec with the login transactions instead). */
-  static async register (fastify: FastifyInstance, options: CookieSessionStoreOptions & { sessionKeys: Buffer[] }): Promise<CookieSessionStore> {
-    const codec = await registerCodec(fastify, options.sessionKeys, { session: options.sessionMaxAge, login: LOGIN_TRANSACTION_MAX_AGE })
-    return new CookieSessionStore(fastify, codec, options)
   }
 
   get cookieName (): string {
@@ -113,19 +126,20 @@ export class CookieSessionStore implements SessionStore {
     }
     let session: CognitoSessionData | null = null
     if (chunks.length > 0) {
-      const decoded = this.#codec.decode(chunks.join(''), request, 'session')
-      const packed = decoded?.data.z
-      session = parseSession(typeof packed === 'string' ? unpackSession(packed) : undefined) ?? null
-      if (session !== null && this.#cache.maxEntries > 0) this.#remember(chunks.map(detached), session, decoded?.issuedAt)
+      const opened = this.#cipher.open(chunks.join(''), this.#now())
+      session = opened === undefined ? null : parseSession(unpackSession(opened.payload)) ?? null
+      if (session !== null && this.#cache.maxEntries > 0) this.#remember(chunks.map(detached), session, opened?.sealedAt)
     }
     this.#memo(request, session)
     return session
   }
 
+  /** Writes the session's cookies; a session over the budget is refused with CognitoSessionTooLargeError. */
   writeSession (request: FastifyRequest, reply: FastifyReply, session: CognitoSessionData): void {
-    const { value, issuedAt } = this.#codec.encode({ z: packSession(session) }, 'session')
+    const issuedAt = Math.floor(this.#now())
+    const value = this.#cipher.seal(packSession(session), issuedAt)
+    if (value.length > this.#budget) throw new CognitoSessionTooLargeError(value.length, this.#budget)
     const count = Math.ceil(value.length / COOKIE_CHUNK_LENGTH)
-    if (count > MAX_SESSION_CHUNKS) throw new CognitoSessionTooLargeError(value.length, MAX_SESSION_CHUNKS * COOKIE_CHUNK_LENGTH)
     const attributes = { maxAge: this.#sessionMaxAge, secure: this.#secure }
     const chunks: string[] = []
     for (let i = 0; i < count; i++) {
@@ -141,10 +155,18 @@ export class CookieSessionStore implements SessionStore {
     this.#memo(request, session)
   }
 
+  /** Clears the session's cookies; the session itself stays refused in this process (see hasEnded). */
   clearSession (request: FastifyRequest, reply: FastifyReply): void {
+    const session = this.readSession(request)
+    if (session !== null) this.#ended.set(session.sid, true, session.createdAt + this.#sessionMaxAge)
     this.#forget(request)
     this.#clearChunksFrom(request, reply, 0)
     this.#memo(request, null)
+  }
+
+  /** Whether this session was cleared in this process: a copy of its cookies (also an older one) is refused. */
+  hasEnded (session: CognitoSessionData): boolean {
+    return this.#ended.size > 0 && this.#ended.get(session.sid) !== undefined
   }
 
   #memo (request: FastifyRequest, session: CognitoSessionData | null): void {
@@ -163,8 +185,8 @@ export class CookieSessionStore implements SessionStore {
     return entry
   }
 
-  #remember (chunks: string[], session: CognitoSessionData, issuedAt: unknown): void {
-    if (typeof issuedAt !== 'number' || chunks.length === 0) return
+  #remember (chunks: string[], session: CognitoSessionData, issuedAt: number | undefined): void {
+    if (issuedAt === undefined || chunks.length === 0) return
     const deadline = Math.min(issuedAt + this.#sessionMaxAge, session.expiresAt)
     this.#cache.set(tailIndex(chunks[chunks.length - 1] as string, INDEX_CHARACTERS), { chunks, session }, deadline)
   }

@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { isPlainObject } from '../util/checks.js'
-import type { SessionCodec } from './codec.js'
+import type { JsonCookieCodec } from './codec.js'
 import { readCookie, setCookie } from './cookies.js'
 
 /** One login in progress, between GET /login and the callback. */
@@ -24,18 +24,25 @@ function isLoginTransaction (value: unknown): value is LoginTransaction {
     (value.nonce === undefined || typeof value.nonce === 'string') && (value.returnTo === undefined || typeof value.returnTo === 'string')
 }
 
-/** The logins in progress of a browser, in one encrypted cookie (state, PKCE verifier, nonce, where to return). */
+/**
+ * The logins in progress of a browser, in one encrypted cookie (state, PKCE verifier, nonce, where to return).
+ * Each login is valid for {@link LOGIN_TRANSACTION_MAX_AGE} seconds from its own start: the cookie is written anew
+ * whenever a login is added or spent, so its own expiry says nothing about the age of the logins inside.
+ */
 export class LoginTransactions {
-  readonly #codec: SessionCodec
+  readonly #codec: JsonCookieCodec
   readonly #cookie: string
   readonly #lookup: string
   readonly #secure: boolean
+  readonly #now: () => number
 
-  constructor (codec: SessionCodec, cookieName: string, secure: boolean) {
+  /** `now` in epoch seconds. */
+  constructor (codec: JsonCookieCodec, cookieName: string, secure: boolean, now: () => number) {
     this.#codec = codec
     this.#cookie = cookieName
     this.#lookup = `${cookieName}=`
     this.#secure = secure
+    this.#now = now
   }
 
   get cookieName (): string {
@@ -48,11 +55,14 @@ export class LoginTransactions {
     return value !== undefined && value !== ''
   }
 
+  /** The logins of this browser that are still valid (started less than the maximum age ago, not in the future). */
   read (request: FastifyRequest): LoginTransaction[] {
     const value = readCookie(request.headers.cookie, this.#lookup)
     if (value === undefined || value === '') return []
-    const list = this.#codec.decode(value, request, 'login')?.data.transactions
-    return Array.isArray(list) ? list.filter(isLoginTransaction) : []
+    const list = this.#codec.decode(value, request)?.transactions
+    if (!Array.isArray(list)) return []
+    const now = this.#now()
+    return list.filter((tx): tx is LoginTransaction => isLoginTransaction(tx) && tx.createdAt <= now + 60 && now - tx.createdAt < LOGIN_TRANSACTION_MAX_AGE)
   }
 
   /** Adds a login, keeping the newest few so that logins started in several tabs all complete. */
@@ -72,6 +82,6 @@ export class LoginTransactions {
   }
 
   #write (reply: FastifyReply, transactions: LoginTransaction[]): void {
-    setCookie(reply, this.#cookie, this.#codec.encode({ transactions }, 'login').value, { maxAge: LOGIN_TRANSACTION_MAX_AGE, secure: this.#secure })
+    setCookie(reply, this.#cookie, this.#codec.encode({ transactions }), { maxAge: LOGIN_TRANSACTION_MAX_AGE, secure: this.#secure })
   }
 }

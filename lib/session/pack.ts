@@ -27,13 +27,13 @@ const MAX_UNPACKED_BYTES = 256 * 1024
 
 type Packable = object & Partial<Record<(typeof TOKEN_FIELDS)[number], string>>
 
-export function packSession <T extends Packable> (session: T): string {
+export function packSession <T extends Packable> (session: T): Buffer {
   const rest: Record<string, unknown> = { ...session }
   for (const field of TOKEN_FIELDS) delete rest[field]
   const parts: Buffer[] = [Buffer.of(FORMAT)]
   pushBytes(parts, Buffer.from(JSON.stringify(rest), 'utf8'))
   for (const field of TOKEN_FIELDS) pushToken(parts, session[field])
-  return deflateRawSync(Buffer.concat(parts)).toString('base64url')
+  return deflateRawSync(Buffer.concat(parts))
 }
 
 function pushBytes (parts: Buffer[], bytes: Buffer): void {
@@ -59,10 +59,10 @@ function pushToken (parts: Buffer[], token: string | undefined): void {
 }
 
 /** The session object `packSession` was given (as JSON would copy it), or undefined for anything malformed. */
-export function unpackSession (packed: string): Record<string, unknown> | undefined {
+export function unpackSession (packed: Uint8Array): Record<string, unknown> | undefined {
   let bytes: Buffer
   try {
-    bytes = inflateRawSync(Buffer.from(packed, 'base64url'), { maxOutputLength: MAX_UNPACKED_BYTES })
+    bytes = inflateRawSync(packed, { maxOutputLength: MAX_UNPACKED_BYTES })
   } catch {
     return undefined
   }

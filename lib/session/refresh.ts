@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { CognitoClient } from '../cognito/client.js'
-import { CognitoInvalidGrantError, CognitoSessionExpiredError } from '../errors.js'
+import { CognitoInvalidGrantError, CognitoSessionExpiredError, CognitoSessionTooLargeError } from '../errors.js'
 import { verifyTokenSet, type VerifiedTokenSet } from '../tokens/token-set.js'
 import type { CognitoTokenVerifier } from '../tokens/verifier.js'
 import type { Clock } from '../util/clock.js'
@@ -11,10 +11,22 @@ import type { SessionStore } from './store.js'
 /**
  * A finished refresh is remembered this long under the refresh token it used, so that requests still carrying the
  * old cookie (sent before the browser stored the new one) get the same new tokens instead of a second token call,
- * or, with rotation, an `invalid_grant` for a refresh token that was just rotated away.
+ * or, with rotation, an `invalid_grant` for a refresh token that was just rotated away. Only such requests: one
+ * that carries the new tokens (or any other) and needs a refresh gets a new one.
  */
 const RESULT_REUSE_SECONDS = 30
 const MAX_REMEMBERED = 10_000
+/** The part of a token's lifetime `refreshSkew` may take at most, so that a short-lived token is not refreshed on every request. */
+const MAX_SKEW_SHARE = 0.5
+
+/**
+ * When a session's tokens are due for a refresh: `refreshSkew` seconds before they expire, but never earlier than
+ * half-way through their lifetime (a skew longer than the tokens live would refresh on every request).
+ */
+export function refreshDueAt (session: CognitoSessionData, refreshSkew: number): number {
+  const lifetime = Math.max(0, session.expiresAt - session.issuedAt)
+  return session.expiresAt - Math.min(refreshSkew, lifetime * MAX_SKEW_SHARE)
+}
 
 /**
  * Ends a session that outlived `maxSessionAge` (seconds since sign-in): its cookies are cleared on this reply and
@@ -31,6 +43,13 @@ export interface RefreshOutcome {
   verified: VerifiedTokenSet
 }
 
+/** A finished refresh, remembered for the requests still carrying the session it replaced. */
+interface RememberedRefresh {
+  readonly outcome: RefreshOutcome
+  /** The access token of the session that was refreshed away. */
+  readonly replaced: string
+}
+
 export interface SessionRefresherOptions {
   client: CognitoClient
   verifier: CognitoTokenVerifier
@@ -38,8 +57,13 @@ export interface SessionRefresherOptions {
   requireIdToken: boolean
   /** Absolute session lifetime in seconds since sign-in. */
   maxSessionAge: number
-  /** Called once per refresh that reached Cognito (not for requests that joined it). */
-  onRefreshed?: ((request: FastifyRequest, outcome: RefreshOutcome) => Promise<void>) | undefined
+  /** Seconds before expiry at which a remembered result is no longer handed out (see refreshDueAt). */
+  refreshSkew: number
+  /**
+   * Runs once per refresh that reached Cognito (not for requests that joined it), before the result is stored:
+   * it may complete the session (userInfo), and a throw fails the refresh.
+   */
+  onRefreshed?: ((request: FastifyRequest, outcome: RefreshOutcome) => Promise<RefreshOutcome>) | undefined
   clock: Clock
 }
 
@@ -52,7 +76,7 @@ export interface SessionRefresherOptions {
 export class SessionRefresher {
   readonly #options: SessionRefresherOptions
   readonly #inflight = new Map<string, Promise<RefreshOutcome>>()
-  readonly #done: ExpiringCache<RefreshOutcome>
+  readonly #done: ExpiringCache<RememberedRefresh>
 
   constructor (options: SessionRefresherOptions) {
     this.#options = options
@@ -61,26 +85,41 @@ export class SessionRefresher {
 
   async refresh (request: FastifyRequest, reply: FastifyReply, session: CognitoSessionData): Promise<RefreshOutcome> {
     const { store, maxSessionAge, clock } = this.#options
-    assertSessionAge(store, request, reply, session, maxSessionAge, clock.seconds())
+    const now = clock.seconds()
+    assertSessionAge(store, request, reply, session, maxSessionAge, now)
+    if (store.hasEnded(session)) throw new CognitoSessionExpiredError('The session was signed out: sign in again')
     const refreshToken = session.refreshToken
     if (refreshToken === undefined) throw new CognitoSessionExpiredError('The session has no refresh token: sign in again')
     let outcome: RefreshOutcome
     try {
-      outcome = this.#done.get(refreshToken) ?? await this.#join(request, refreshToken, session)
+      outcome = this.#reusable(refreshToken, session, now) ?? await this.#join(request, refreshToken, session)
+      store.writeSession(request, reply, outcome.session)
     } catch (error) {
       if (error instanceof CognitoInvalidGrantError) {
         store.clearSession(request, reply)
         throw new CognitoSessionExpiredError('The refresh token is revoked or expired: sign in again')
       }
+      // A session that no longer fits in its cookies, or that Cognito ended (userInfo), cannot go on: end it
+      // instead of retrying on every request.
+      if (error instanceof CognitoSessionTooLargeError || error instanceof CognitoSessionExpiredError) store.clearSession(request, reply)
       throw error
     }
-    store.writeSession(request, reply, outcome.session)
     return outcome
   }
 
-  /** Forgets a remembered refresh (logout), so a copy of the old cookie cannot pick up its tokens. */
-  forget (refreshToken: string): void {
-    this.#done.delete(refreshToken)
+  /** Forgets every remembered refresh of a session (logout), so that no copy of its cookies picks up new tokens. */
+  forget (sid: string): void {
+    this.#done.deleteWhere((entry) => entry.outcome.session.sid === sid)
+  }
+
+  /**
+   * The remembered result for a request that still carries the session it replaced (same refresh token, same old
+   * access token), while that result's tokens are not yet due for a refresh themselves.
+   */
+  #reusable (refreshToken: string, session: CognitoSessionData, now: number): RefreshOutcome | undefined {
+    const remembered = this.#done.get(refreshToken)
+    if (remembered === undefined || remembered.replaced !== session.accessToken) return undefined
+    return refreshDueAt(remembered.outcome.session, this.#options.refreshSkew) > now ? remembered.outcome : undefined
   }
 
   async #join (request: FastifyRequest, refreshToken: string, session: CognitoSessionData): Promise<RefreshOutcome> {
@@ -96,9 +135,9 @@ export class SessionRefresher {
     const { client, verifier, requireIdToken, onRefreshed, clock } = this.#options
     const tokens = await client.refresh(refreshToken)
     const verified = await verifyTokenSet(verifier, tokens, { requireIdToken, sub: session.sub })
-    const outcome = { session: refreshedSession(session, tokens, verified.access.exp), verified }
-    if (onRefreshed !== undefined) await onRefreshed(request, outcome)
-    this.#done.set(refreshToken, outcome, clock.seconds() + RESULT_REUSE_SECONDS)
+    let outcome: RefreshOutcome = { session: refreshedSession(session, tokens, verified), verified }
+    if (onRefreshed !== undefined) outcome = await onRefreshed(request, outcome)
+    this.#done.set(refreshToken, { outcome, replaced: session.accessToken }, clock.seconds() + RESULT_REUSE_SECONDS)
     return outcome
   }
 }

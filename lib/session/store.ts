@@ -14,5 +14,8 @@ import type { CognitoSessionData } from './model.js'
 export interface SessionStore {
   readSession (request: FastifyRequest): CognitoSessionData | null
   writeSession (request: FastifyRequest, reply: FastifyReply, session: CognitoSessionData): void
+  /** Ends the session: later reads of this request see none, and `hasEnded` holds for it from now on. */
   clearSession (request: FastifyRequest, reply: FastifyReply): void
+  /** Whether this session was ended (signed out, expired, refused): a copy of it must not authenticate. */
+  hasEnded (session: CognitoSessionData): boolean
 }

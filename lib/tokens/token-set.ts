@@ -23,7 +23,6 @@ export async function verifyTokenSet (
     if (expected.requireIdToken) throw new CognitoIdpBadResponseError('Cognito token endpoint answered without an id_token although "openid" was asked')
     return { access, id: undefined }
   }
-  const id = await verifier.verifyIdToken(tokens.idToken, { nonce: expected.nonce, accessToken: tokens.accessToken })
-  if (id.sub !== access.sub) throw new CognitoInvalidTokenError('ID token and access token belong to different users')
+  const id = await verifier.verifyIdToken(tokens.idToken, { nonce: expected.nonce, accessToken: tokens.accessToken, sub: access.sub })
   return { access, id }
 }

@@ -2,6 +2,7 @@ import type { KeyObject } from 'node:crypto'
 import { CognitoInvalidTokenError, CognitoTokenExpiredError } from '../errors.js'
 import type { CognitoAccessTokenPayload, CognitoIdTokenPayload } from '../types.js'
 import { isStringArray } from '../util/checks.js'
+import { deepFreeze } from '../util/freeze.js'
 import { constantTimeEqual } from '../util/random.js'
 import { accessTokenHash, decodeJws, hasValidSignature, isCanonicalBase64url, KnownHeaders, type DecodedJws } from './jws.js'
 import type { JwksKeyStore } from './jwks.js'
@@ -18,6 +19,22 @@ export interface TokenVerifierOptions {
   now?: () => number
   /** Verified access tokens kept in memory (0: none). Default {@link DEFAULT_TOKEN_CACHE_SIZE}. */
   tokenCacheSize?: number
+}
+
+export interface VerifyOptions {
+  /**
+   * Accept a token whose `exp` has passed (every other check still runs): only to name the user of a session that
+   * is ending (logout), never to authenticate a request.
+   */
+  allowExpired?: boolean
+}
+
+export interface ExpectedIdToken extends VerifyOptions {
+  nonce?: string | undefined
+  /** The access token issued with it: its `at_hash`, when present, must match. */
+  accessToken?: string | undefined
+  /** The access token's `sub`: both tokens must name the same user. */
+  sub?: string | undefined
 }
 
 /**
@@ -82,13 +99,13 @@ export class CognitoTokenVerifier {
    * As verifyAccessToken, but synchronous whenever it can be: the claims when the token is cached or its key is
    * already held (it then throws a typed CognitoError on failure), a promise only when the JWKS must be fetched.
    */
-  verifyAccessTokenNow (token: string): CognitoAccessTokenPayload | Promise<CognitoAccessTokenPayload> {
+  verifyAccessTokenNow (token: string, options: VerifyOptions = {}): CognitoAccessTokenPayload | Promise<CognitoAccessTokenPayload> {
     const cached = typeof token === 'string' ? this.cachedAccessToken(token) : undefined
     if (cached !== undefined) return cached
     const decoded = decodeJws(token, this.#knownHeaders)
     const key = this.#keys.cachedKey(decoded.kid)
-    if (key !== undefined) return this.#acceptAccessToken(token, decoded, key)
-    return this.#keys.getKey(decoded.kid).then((fetched) => this.#acceptAccessToken(token, decoded, fetched))
+    if (key !== undefined) return this.#acceptAccessToken(token, decoded, key, options)
+    return this.#keys.getKey(decoded.kid).then((fetched) => this.#acceptAccessToken(token, decoded, fetched, options))
   }
 
   /** Refuses `token` from now until it expires, in this process (logout). See VerifiedTokenCache.revoke. */
@@ -100,14 +117,15 @@ export class CognitoTokenVerifier {
    * The rest of a first verification, synchronous: no sign-out and no key rotation can slip in between these
    * checks and the caching.
    */
-  #acceptAccessToken (token: string, decoded: DecodedJws, key: KeyObject): CognitoAccessTokenPayload {
-    const claims = this.#check(decoded, key, 'access')
+  #acceptAccessToken (token: string, decoded: DecodedJws, key: KeyObject, options: VerifyOptions): CognitoAccessTokenPayload {
+    const claims = this.#check(decoded, key, 'access', options)
     if (claims.client_id !== this.#clientId) throw new CognitoInvalidTokenError('Token was issued to another app client')
     if (typeof claims.username !== 'string') throw new CognitoInvalidTokenError('Token has no username')
     if (claims.scope !== undefined && typeof claims.scope !== 'string') throw new CognitoInvalidTokenError('Token scope is malformed')
     const canonical = isCanonicalBase64url(decoded.signaturePart)
     if (this.#cache.isRevoked(decoded.signaturePart, canonical)) throw new CognitoInvalidTokenError('Token was revoked by a sign-out')
     const verified = keptClaims(claims, this.#issuer, this.#clientId, this.#intern)
+    // An expired token (accepted only by `allowExpired`) is past its deadline: the cache would not keep it anyway.
     if (canonical) {
       const entry: VerifiedAccessToken = { token, claims: verified, kid: decoded.kid, key }
       this.#cache.add(entry, claims.exp as number)
@@ -116,15 +134,31 @@ export class CognitoTokenVerifier {
     return verified
   }
 
-  async verifyIdToken (token: string, expected: { nonce?: string | undefined, accessToken?: string | undefined } = {}): Promise<CognitoIdTokenPayload> {
+  async verifyIdToken (token: string, expected: ExpectedIdToken = {}): Promise<CognitoIdTokenPayload> {
+    return this.verifyIdTokenNow(token, expected)
+  }
+
+  /**
+   * Verifies an ID token of this app client: synchronous when its key is held, a promise only when the JWKS must be
+   * fetched. `nonce` (sign-in), `accessToken` (its `at_hash`, when present) and `sub` (the access token's subject)
+   * are checked when given.
+   */
+  verifyIdTokenNow (token: string, expected: ExpectedIdToken = {}): CognitoIdTokenPayload | Promise<CognitoIdTokenPayload> {
     const decoded = decodeJws(token, this.#knownHeaders)
-    const claims = this.#check(decoded, this.#keys.cachedKey(decoded.kid) ?? await this.#keys.getKey(decoded.kid), 'id')
+    const key = this.#keys.cachedKey(decoded.kid)
+    if (key !== undefined) return this.#acceptIdToken(decoded, key, expected)
+    return this.#keys.getKey(decoded.kid).then((fetched) => this.#acceptIdToken(decoded, fetched, expected))
+  }
+
+  #acceptIdToken (decoded: DecodedJws, key: KeyObject, expected: ExpectedIdToken): CognitoIdTokenPayload {
+    const claims = this.#check(decoded, key, 'id', expected)
     const aud = claims.aud
     const audienceOk = typeof aud === 'string'
       ? aud === this.#clientId
       : isStringArray(aud) && aud.length === 1 && aud[0] === this.#clientId
     if (!audienceOk) throw new CognitoInvalidTokenError('Token audience is not this app client')
     if (typeof claims['cognito:username'] !== 'string') throw new CognitoInvalidTokenError('Token has no cognito:username')
+    if (expected.sub !== undefined && claims.sub !== expected.sub) throw new CognitoInvalidTokenError('ID token and access token belong to different users')
     if (expected.nonce !== undefined) {
       if (typeof claims.nonce !== 'string' || !constantTimeEqual(claims.nonce, expected.nonce)) {
         throw new CognitoInvalidTokenError('Token nonce does not match the login')
@@ -136,11 +170,11 @@ export class CognitoTokenVerifier {
       }
     }
     this.#knownHeaders.remember(decoded)
-    return claims as CognitoIdTokenPayload
+    return deepFreeze(claims) as CognitoIdTokenPayload
   }
 
   /** Signature, then the claims both token types share. */
-  #check (decoded: DecodedJws, key: KeyObject, tokenUse: 'access' | 'id'): Record<string, unknown> {
+  #check (decoded: DecodedJws, key: KeyObject, tokenUse: 'access' | 'id', { allowExpired = false }: VerifyOptions): Record<string, unknown> {
     if (!hasValidSignature(decoded, key)) throw new CognitoInvalidTokenError('Token signature is invalid')
     const claims = decoded.payload
     if (claims.iss !== this.#issuer) throw new CognitoInvalidTokenError('Token issuer is not this user pool')
@@ -155,7 +189,7 @@ export class CognitoTokenVerifier {
     if (claims['cognito:groups'] !== undefined && !isStringArray(claims['cognito:groups'])) {
       throw new CognitoInvalidTokenError('Token cognito:groups is malformed')
     }
-    if (exp <= now - this.#tolerance) throw new CognitoTokenExpiredError()
+    if (!allowExpired && exp <= now - this.#tolerance) throw new CognitoTokenExpiredError()
     return claims
   }
 }

@@ -54,8 +54,9 @@ test('single flight: 50 parallel requests of one session with an expired token c
 
 test('a token about to expire (within refreshSkew) is refreshed ahead of time', async (t) => {
   const idp = await startIdp(t)
-  const app = await buildApp(t, idp, 'public', { refreshSkew: 7200 })
-  const { jar } = await login(app, idp)
+  // The app's clock runs 2000 s ahead: the 1-hour token has 1600 s left, inside the 1800-s skew.
+  const app = await buildApp(t, idp, 'public', { refreshSkew: 1800, now: () => Date.now() + 2_000_000 })
+  const { jar } = await signIn(t, idp)
   const response = await app.inject({ url: '/me', headers: { cookie: jar.header } })
   assert.equal(response.statusCode, 200)
   assert.equal(idp.requests.tokenRefresh, 1)
@@ -93,7 +94,7 @@ test('a network fault while the token is merely about to expire serves the reque
   const idp = await startIdp(t)
   const fake = await startFakeCognito(t, { token: async (_request, reply) => await reply.code(503).send('unavailable') })
   const { jar } = await signIn(t, idp)
-  const app = await buildApp(t, idp, 'public', { domain: fake.domain, refreshSkew: 7200 })
+  const app = await buildApp(t, idp, 'public', { domain: fake.domain, refreshSkew: 1800, now: () => Date.now() + 2_000_000 })
   app.log.level = 'silent'
   const response = await app.inject({ url: '/me', headers: { cookie: jar.header } })
   assert.equal(response.statusCode, 200)

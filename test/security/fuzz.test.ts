@@ -31,7 +31,8 @@ const cookieValue = fc.oneof(
     const value = sessionCookies[0]?.[1] ?? ''
     return encodeURIComponent(value.slice(0, at) + junk + value.slice(at + junk.length))
   })
-)
+  // A whole session can fit in one cookie: a mutation that leaves it untouched is the real session, not an attack.
+).filter((value) => value !== encodeURIComponent(sessionCookies[0]?.[1] ?? ''))
 const cookieHeader = fc.array(fc.tuple(fc.constantFrom('cognito_session.0', 'cognito_session.1', 'cognito_session.2', 'cognito_login', 'other'), cookieValue), { maxLength: 4 })
   .map((pairs) => pairs.map(([name, value]) => `${name}=${value}`).join('; '))
 const queryString = fc.dictionary(fc.constantFrom('code', 'state', 'error', 'error_description', 'returnTo', 'x'), fc.oneof(printable, fc.array(printable, { maxLength: 3 })), { maxKeys: 5 })

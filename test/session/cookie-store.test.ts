@@ -22,8 +22,8 @@ async function harness (t: TestContext, sessionCacheSize?: number): Promise<Harn
   let offset = 0
   const app = Fastify()
   t.after(async () => { await app.close() })
-  const store = await CookieSessionStore.register(app, {
-    sessionKeys: [randomBytes(32)],
+  const store = new CookieSessionStore(app, {
+    keys: [randomBytes(32)],
     cookieName: 'test_session',
     secureCookies: false,
     sessionMaxAge: MAX_AGE,
@@ -43,6 +43,7 @@ async function harness (t: TestContext, sessionCacheSize?: number): Promise<Harn
       idToken: randomBytes(2200).toString('base64url'),
       refreshToken: randomBytes(1350).toString('base64url'),
       expiresAt: now + 3600,
+      issuedAt: now,
       createdAt: now,
       ...pending
     })

@@ -27,7 +27,7 @@ test('a session round-trips exactly, tokens included, and JWTs shrink', () => {
   const packed = packSession(session)
   assert.deepEqual(unpackSession(packed), session)
   const plain = JSON.stringify(session).length
-  assert.ok(packed.length < plain / 2, `packed ${packed.length} characters, JSON ${plain}`)
+  assert.ok(packed.length < plain / 2, `packed ${packed.length} bytes, JSON ${plain}`)
 })
 
 test('tokens that are not canonical base64url segments, and absent tokens, round-trip as text', () => {
@@ -49,15 +49,15 @@ test('property: any session-shaped object round-trips', () => {
 
 test('malformed packed values are undefined, never an exception', () => {
   const valid = packSession({ v: 1, accessToken: 'a.b.c' })
-  const inflatesTo = (bytes: number[]): string => deflateRawSync(Buffer.from(bytes)).toString('base64url')
-  for (const packed of ['', 'not-deflate', valid.slice(0, -4), inflatesTo([2]), inflatesTo([1, 0, 0, 0, 9, 123]), inflatesTo([1, 0, 0, 0, 2, 91, 93, 0, 0, 0]),
+  const inflatesTo = (bytes: number[]): Buffer => deflateRawSync(Buffer.from(bytes))
+  for (const packed of [Buffer.alloc(0), Buffer.from('not-deflate'), valid.subarray(0, -4), inflatesTo([2]), inflatesTo([1, 0, 0, 0, 9, 123]), inflatesTo([1, 0, 0, 0, 2, 91, 93, 0, 0, 0]),
     inflatesTo([1, 0, 0, 0, 2, 123, 125, 0, 0, 0, 7]), inflatesTo([1, 0, 0, 0, 2, 123, 125, 3, 0, 0, 0, 1, 65])]) {
-    assert.equal(unpackSession(packed), undefined, packed)
+    assert.equal(unpackSession(packed), undefined, packed.toString('hex'))
   }
   assert.deepEqual(unpackSession(inflatesTo([1, 0, 0, 0, 2, 123, 125, 0, 0, 0])), {}, 'control: a well-formed empty session')
 })
 
 test('an inflated size over 256 KB is refused (a deflate bomb costs nothing)', () => {
-  const bomb = deflateRawSync(Buffer.alloc(1024 * 1024)).toString('base64url')
+  const bomb = deflateRawSync(Buffer.alloc(1024 * 1024))
   assert.equal(unpackSession(bomb), undefined)
 })
