@@ -1,3 +1,4 @@
+/* eslint-disable camelcase -- the names are libsodium's */
 // The part of sodium-native (libsodium bindings, also what @fastify/secure-session uses) that the session cookie
 // uses. sodium-native ships no types of its own, and @types/sodium-native describes an older major.
 declare module 'sodium-native' {
