@@ -17,7 +17,10 @@ function exchangeCode (ctx: Context, client: ResolvedClient, body: Params): Gran
   if (value === undefined || redirectUri === undefined) return { error: 'invalid_request' }
   const code = ctx.stores.takeCode(value)
   if (code === undefined || code.expiresAt <= ctx.config.now()) return { error: 'invalid_grant' }
-  if (code.clientId !== client.clientId || code.redirectUri !== redirectUri) return { error: 'invalid_grant' }
+  if (code.clientId !== client.clientId) return { error: 'invalid_grant' }
+  // Cognito's documented meaning of unauthorized_client does not cover this; it is what a redirect_uri that differs
+  // from the authorize one (a missing trailing slash, say) is observed to get, instead of invalid_grant.
+  if (code.redirectUri !== redirectUri) return { error: 'unauthorized_client' }
   // PKCE is enforced only when the authorize request carried a challenge, exactly as Cognito does.
   if (code.codeChallenge !== undefined) {
     const verifier = body.get('code_verifier')
