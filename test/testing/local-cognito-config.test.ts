@@ -25,7 +25,7 @@ test('defaults: alice and bob, a public and a confidential client, all settings 
     idTokenValiditySeconds: 3600,
     refreshTokenValiditySeconds: 30 * 24 * 3600,
     refreshTokenRotation: false,
-    rotationGracePeriodSeconds: 10,
+    rotationGracePeriodSeconds: 0,
     enableTokenRevocation: true
   }
   assert.deepEqual(cognito.clients, [

@@ -82,7 +82,8 @@ function resolveUser (user: LocalCognitoUser): ResolvedUser {
 
 function resolveClient (client: LocalCognitoClient, resourceScopes: string[]): ResolvedClient {
   if (typeof client.clientId !== 'string' || client.clientId === '') throw new TypeError('local-cognito: a client needs a clientId')
-  const grace = client.rotationGracePeriodSeconds ?? 10
+  // AWS documents the 0-60 range of RetryGracePeriodSeconds but no default; 0 is the strict reading.
+  const grace = client.rotationGracePeriodSeconds ?? 0
   if (!Number.isInteger(grace) || grace < 0 || grace > 60) {
     throw new TypeError(`local-cognito: rotationGracePeriodSeconds of ${client.clientId} must be an integer from 0 to 60`)
   }

@@ -53,8 +53,12 @@ function refresh (ctx: Context, client: ResolvedClient, body: Params): GrantResu
     // The first rotation starts the grace period; later uses inside it do not extend it.
     record.retiresAt ??= ctx.config.now() + client.rotationGracePeriodSeconds * 1000
   }
-  // No nonce on refreshed ID tokens (OIDC Core 12.2), and no refresh token unless rotation is on.
-  return issueTokens(ctx, client, user, record.session, { withRefreshToken: client.refreshTokenRotation })
+  // No nonce on refreshed ID tokens (OIDC Core 12.2), and no refresh token unless rotation is on; a rotated one
+  // expires when the one it replaces would have.
+  return issueTokens(ctx, client, user, record.session, {
+    withRefreshToken: client.refreshTokenRotation,
+    refreshTokenExpiresAt: record.expiresAt
+  })
 }
 
 export function registerTokenRoute (app: FastifyInstance, ctx: Context): void {

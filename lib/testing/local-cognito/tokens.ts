@@ -108,7 +108,7 @@ export function issueTokens (
   client: ResolvedClient,
   user: ResolvedUser,
   session: TokenSession,
-  options: { nonce?: string, withRefreshToken: boolean }
+  options: { nonce?: string, withRefreshToken: boolean, refreshTokenExpiresAt?: number }
 ): TokenResponse {
   const iat = nowSeconds(ctx)
   const base = {
@@ -128,8 +128,9 @@ export function issueTokens (
       ...(options.nonce !== undefined ? { nonce: options.nonce } : {})
     }))
     : undefined
+  // A rotated refresh token inherits the expiry of the one it replaces: rotation never extends a sign-in.
   const refreshToken = options.withRefreshToken
-    ? ctx.stores.putRefreshToken(session, client.refreshTokenValiditySeconds)
+    ? ctx.stores.putRefreshToken(session, options.refreshTokenExpiresAt ?? ctx.config.now() + client.refreshTokenValiditySeconds * 1000)
     : undefined
   // Member order and the absence of `scope` follow Cognito's answer.
   return {

@@ -28,11 +28,18 @@ export interface LocalCognitoClient {
   accessTokenValiditySeconds?: number
   /** Default 3600. */
   idTokenValiditySeconds?: number
-  /** Default 30 days. */
+  /**
+   * Default 30 days. Counted from the sign-in: a rotated refresh token keeps the expiry of the one it replaces,
+   * as with Cognito, so rotation never extends a session.
+   */
   refreshTokenValiditySeconds?: number
   /** Default false: a refresh answers without a new refresh token. */
   refreshTokenRotation?: boolean
-  /** 0 to 60 as with Cognito; default 10. */
+  /**
+   * How long a rotated-away refresh token keeps working, 0 to 60 as with Cognito's `RetryGracePeriodSeconds`.
+   * Default 0 (the old token dies at once). AWS documents the range but no default, so set it to what your app
+   * client uses.
+   */
   rotationGracePeriodSeconds?: number
   /** Default true: tokens carry `jti`/`origin_jti` and `/oauth2/revoke` works. */
   enableTokenRevocation?: boolean
