@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify'
+import type { FastifyInstance, FastifyReply } from 'fastify'
 import { authenticateClient } from './client-auth.js'
 import { findUser, type Context } from './context.js'
 import { formParams, oauthError, type Params } from './http.js'
@@ -61,13 +61,27 @@ function refresh (ctx: Context, client: ResolvedClient, body: Params): GrantResu
   })
 }
 
+/**
+ * Cognito answers `Access-Control-Allow-Origin: *` here, so a browser public client (a single-page app, Swagger
+ * UI doing PKCE) can exchange its code. The preflight answer's exact headers are not documented by AWS.
+ */
+export function allowCors (reply: FastifyReply): FastifyReply {
+  return reply.header('access-control-allow-origin', '*')
+}
+
 export function registerTokenRoute (app: FastifyInstance, ctx: Context): void {
+  app.options('/oauth2/token', async (_request, reply) => {
+    return allowCors(reply)
+      .header('access-control-allow-methods', 'POST')
+      .header('access-control-allow-headers', 'authorization, content-type')
+      .header('access-control-max-age', '86400')
+      .code(204)
+      .send()
+  })
+
   app.post('/oauth2/token', async (request, reply) => {
     ctx.requests.token++
-    reply
-      .header('access-control-allow-origin', '*')
-      .header('cache-control', 'no-store')
-      .header('pragma', 'no-cache')
+    allowCors(reply).header('cache-control', 'no-store').header('pragma', 'no-cache')
     const body = formParams(request)
     if (body === undefined) return oauthError(reply, 400, 'invalid_request')
     const grantType = body.get('grant_type')

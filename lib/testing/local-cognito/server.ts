@@ -19,7 +19,10 @@ const BACK_CHANNEL = new Set(['/oauth2/token', '/oauth2/revoke', '/oauth2/userIn
 function handleError (error: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
   const status = typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 400
   if (error.statusCode === undefined || error.statusCode >= 500) request.log.error({ code: error.code }, 'local-cognito: unexpected error')
-  if (BACK_CHANNEL.has(pathOnly(request.url))) return oauthError(reply, status, 'invalid_request')
+  const path = pathOnly(request.url)
+  // The back channel's CORS header must survive failures too, or a browser hides the error from the app.
+  if (path === '/oauth2/token' || path === '/oauth2/revoke') reply.header('access-control-allow-origin', '*')
+  if (BACK_CHANNEL.has(path)) return oauthError(reply, status, 'invalid_request')
   return sendHtml(reply, status, errorPage('The request could not be processed.'))
 }
 
