@@ -9,7 +9,8 @@ export interface AuthorizeRequest {
   state?: string
   nonce?: string
   codeChallenge?: string
-  prompt?: string
+  /** Only with managed login: the classic hosted UI ignores `prompt`. */
+  prompt?: Prompt
   /** The validated query, re-serialised; what `/login` carries along. */
   query: string
 }
@@ -19,7 +20,10 @@ export type AuthorizeOutcome =
   | { kind: 'redirect', location: string }
   | { kind: 'ok', request: AuthorizeRequest }
 
+export type Prompt = 'login' | 'none' | 'select_account' | 'consent'
+
 const NEEDS_OPENID = new Set(['email', 'phone', 'profile'])
+const PROMPTS = new Set<string>(['login', 'none', 'select_account', 'consent'])
 // RFC 7636: an S256 challenge is the base64url SHA-256, always 43 characters.
 const S256_CHALLENGE = /^[A-Za-z0-9_-]{43}$/
 
@@ -71,8 +75,10 @@ export function checkAuthorizeRequest (ctx: Context, query: Params): AuthorizeOu
   const scopes = grantScopes(query.get('scope'), client.allowedScopes)
   if (scopes.length === 0) return fail('invalid_scope', 'invalid_scope')
 
-  const prompt = query.get('prompt')
-  if (prompt !== undefined && prompt !== 'login' && prompt !== 'none') return fail('invalid_request', 'unsupported prompt')
+  // The classic hosted UI predates prompt support and ignores the parameter, whatever its value.
+  const prompt = ctx.config.loginUi === 'managed-login' ? query.get('prompt') : undefined
+  // How managed login answers a value outside OIDC's four is not documented; refusing it keeps client bugs visible.
+  if (prompt !== undefined && !PROMPTS.has(prompt)) return fail('invalid_request', 'unsupported prompt')
 
   const nonce = scopes.includes('openid') ? query.get('nonce') : undefined
   return {
@@ -84,7 +90,7 @@ export function checkAuthorizeRequest (ctx: Context, query: Params): AuthorizeOu
       ...(state !== undefined ? { state } : {}),
       ...(nonce !== undefined ? { nonce } : {}),
       ...(codeChallenge !== undefined ? { codeChallenge } : {}),
-      ...(prompt !== undefined ? { prompt } : {}),
+      ...(prompt !== undefined ? { prompt: prompt as Prompt } : {}),
       query: query.toString()
     }
   }

@@ -18,6 +18,7 @@ export interface ResolvedConfig {
   userPoolId: string
   users: ResolvedUser[]
   clients: ResolvedClient[]
+  loginUi: 'managed-login' | 'classic-hosted-ui'
   logger: boolean
   now: () => number
 }
@@ -29,6 +30,10 @@ export function resolveConfig (options: LocalCognitoOptions = {}): ResolvedConfi
   // The pool id becomes a path segment of the issuer, so it must stay URL-safe (Cognito's own pattern).
   if (!/^[\w-]+_[0-9a-zA-Z]+$/.test(userPoolId)) {
     throw new TypeError(`local-cognito: invalid userPoolId ${JSON.stringify(userPoolId)}`)
+  }
+  const loginUi = options.loginUi ?? 'managed-login'
+  if (loginUi !== 'managed-login' && loginUi !== 'classic-hosted-ui') {
+    throw new TypeError(`local-cognito: loginUi must be 'managed-login' or 'classic-hosted-ui', not ${JSON.stringify(loginUi)}`)
   }
   const resourceScopes = (options.resourceServers ?? []).flatMap(server =>
     server.scopes.map(scope => `${server.identifier}/${scope}`))
@@ -43,6 +48,7 @@ export function resolveConfig (options: LocalCognitoOptions = {}): ResolvedConfi
     userPoolId,
     users,
     clients,
+    loginUi,
     logger: options.logger ?? false,
     now: options.now ?? Date.now
   }

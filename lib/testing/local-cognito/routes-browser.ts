@@ -46,6 +46,7 @@ export function registerBrowserRoutes (app: FastifyInstance, ctx: Context): void
     const outcome = checkAuthorizeRequest(ctx, query)
     if (outcome.kind !== 'ok') return answerFailure(reply, outcome)
     const authz = outcome.request
+    // prompt=login asks for a new sign-in despite the session; select_account and consent change nothing locally.
     const session = authz.prompt === 'login' ? undefined : browserSession(ctx, request)
     if (session !== undefined) return reply.redirect(codeRedirect(ctx, authz, session.username, session.authTime))
     if (authz.prompt === 'none') {

@@ -65,6 +65,13 @@ export interface LocalCognitoOptions {
   clients?: LocalCognitoClient[]
   /** `{ identifier: 'orders', scopes: ['read'] }` gives the scope 'orders/read'. */
   resourceServers?: LocalCognitoResourceServer[]
+  /**
+   * Which sign-in pages the domain serves, Cognito's branding version. Default 'managed-login', which honours
+   * `prompt=login` (sign in again despite the 1-hour `cognito` session cookie) and `prompt=none` (never show a
+   * page: `login_required` instead), and accepts `select_account` and `consent`, which only matter to external
+   * providers. 'classic-hosted-ui' ignores `prompt` entirely.
+   */
+  loginUi?: 'managed-login' | 'classic-hosted-ui'
   /** Clock in milliseconds, default Date.now; every iat/exp/auth_time and every expiry uses it. */
   now?: () => number
   /** Default false. */
