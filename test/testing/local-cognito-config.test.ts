@@ -20,6 +20,7 @@ test('defaults: alice and bob, a public and a confidential client, all settings 
   const common = {
     callbackUrls: ['http://localhost:3000/login/redirect'],
     logoutUrls: ['http://localhost:3000/'],
+    allowedOAuthFlows: ['code'],
     allowedScopes: ['openid', 'email', 'phone', 'profile', 'aws.cognito.signin.user.admin'],
     accessTokenValiditySeconds: 3600,
     idTokenValiditySeconds: 3600,

@@ -35,6 +35,16 @@ export function grantScopes (requested: string | undefined, allowed: string[]): 
   return granted.filter(scope => openid || !NEEDS_OPENID.has(scope))
 }
 
+/** Why the PKCE parameters are unusable, or undefined when they are fine or absent (PKCE is optional). */
+function checkPkce (query: Params): string | undefined {
+  const codeChallenge = query.get('code_challenge')
+  const method = query.get('code_challenge_method')
+  if (codeChallenge === undefined && method === undefined) return undefined
+  if (codeChallenge === undefined || method === undefined) return 'code_challenge and code_challenge_method go together'
+  if (method !== 'S256') return 'code_challenge_method must be S256'
+  return S256_CHALLENGE.test(codeChallenge) ? undefined : 'malformed code_challenge'
+}
+
 /**
  * The checks shared by /oauth2/authorize, GET /login and POST /login: the latter two must never trust a query
  * that merely looks like it came through authorize.
@@ -59,18 +69,17 @@ export function checkAuthorizeRequest (ctx: Context, query: Params): AuthorizeOu
   if (responseType === 'token') return fail('unauthorized_client', 'unauthorized client')
   if (responseType !== 'code') return fail('unsupported_response_type', 'unsupported response type')
 
+  // Only 'code' clients sign users in; a client_credentials client is refused like any client without the grant.
+  if (!client.allowedOAuthFlows.includes('code')) return fail('unauthorized_client', 'unauthorized client')
+
   const identityProvider = query.get('identity_provider')
   if (identityProvider !== undefined && identityProvider !== 'COGNITO') {
     return fail('invalid_request', 'identity provider not supported by the local user pool')
   }
 
+  const pkceProblem = checkPkce(query)
+  if (pkceProblem !== undefined) return fail('invalid_request', pkceProblem)
   const codeChallenge = query.get('code_challenge')
-  const method = query.get('code_challenge_method')
-  if (codeChallenge !== undefined || method !== undefined) {
-    if (codeChallenge === undefined || method === undefined) return fail('invalid_request', 'code_challenge and code_challenge_method go together')
-    if (method !== 'S256') return fail('invalid_request', 'code_challenge_method must be S256')
-    if (!S256_CHALLENGE.test(codeChallenge)) return fail('invalid_request', 'malformed code_challenge')
-  }
 
   const scopes = grantScopes(query.get('scope'), client.allowedScopes)
   if (scopes.length === 0) return fail('invalid_scope', 'invalid_scope')

@@ -1,9 +1,12 @@
 import { randomUUID } from 'node:crypto'
-import type { LocalCognitoClient, LocalCognitoOptions, LocalCognitoUser, ResolvedClient, ResolvedUser } from './types.js'
+import type {
+  LocalCognitoClient, LocalCognitoOAuthFlow, LocalCognitoOptions, LocalCognitoUser, ResolvedClient, ResolvedUser
+} from './types.js'
 
 export const STANDARD_SCOPES = ['openid', 'email', 'phone', 'profile', 'aws.cognito.signin.user.admin']
 
 const DAY_SECONDS = 24 * 60 * 60
+const OAUTH_FLOWS = new Set<LocalCognitoOAuthFlow>(['code', 'client_credentials'])
 
 // Claims the server computes itself; letting a user attribute shadow one would mint inconsistent tokens.
 const RESERVED_ATTRIBUTES = new Set([
@@ -93,11 +96,14 @@ function resolveClient (client: LocalCognitoClient, resourceScopes: string[]): R
   if (!Number.isInteger(grace) || grace < 0 || grace > 60) {
     throw new TypeError(`local-cognito: rotationGracePeriodSeconds of ${client.clientId} must be an integer from 0 to 60`)
   }
+  const flows = resolveFlows(client)
+  const machine = flows.includes('client_credentials')
   const resolved: ResolvedClient = {
     ...client,
     callbackUrls: [...client.callbackUrls],
     logoutUrls: [...(client.logoutUrls ?? [])],
-    allowedScopes: [...(client.allowedScopes ?? [...STANDARD_SCOPES, ...resourceScopes])],
+    allowedOAuthFlows: flows,
+    allowedScopes: [...(client.allowedScopes ?? (machine ? resourceScopes : [...STANDARD_SCOPES, ...resourceScopes]))],
     accessTokenValiditySeconds: client.accessTokenValiditySeconds ?? 3600,
     idTokenValiditySeconds: client.idTokenValiditySeconds ?? 3600,
     refreshTokenValiditySeconds: client.refreshTokenValiditySeconds ?? 30 * DAY_SECONDS,
@@ -108,7 +114,34 @@ function resolveClient (client: LocalCognitoClient, resourceScopes: string[]): R
   for (const key of ['accessTokenValiditySeconds', 'idTokenValiditySeconds', 'refreshTokenValiditySeconds'] as const) {
     if (!(resolved[key] > 0)) throw new TypeError(`local-cognito: ${key} of ${client.clientId} must be positive`)
   }
+  if (machine) assertMachineScopes(resolved, resourceScopes)
   return resolved
+}
+
+/** The combinations CreateUserPoolClient refuses are refused here too, so a test cannot rely on an impossible client. */
+function resolveFlows (client: LocalCognitoClient): LocalCognitoOAuthFlow[] {
+  // Read as plain strings: the options come from JavaScript too, where nothing stops a typo.
+  const given: string[] = client.allowedOAuthFlows ?? ['code']
+  const flows = [...new Set(given)].filter((flow): flow is LocalCognitoOAuthFlow => OAUTH_FLOWS.has(flow as LocalCognitoOAuthFlow))
+  const where = `allowedOAuthFlows of ${client.clientId}`
+  if (flows.length === 0 || flows.length !== new Set(given).size) {
+    throw new TypeError(`local-cognito: ${where} must be ['code'] or ['client_credentials']`)
+  }
+  if (!flows.includes('client_credentials')) return flows
+  if (flows.includes('code')) throw new TypeError(`local-cognito: ${where}: client_credentials cannot be combined with code`)
+  if (client.clientSecret === undefined) throw new TypeError(`local-cognito: ${where}: client_credentials needs a clientSecret`)
+  return flows
+}
+
+function assertMachineScopes (client: ResolvedClient, resourceScopes: string[]): void {
+  const where = `allowedScopes of ${client.clientId}`
+  if (client.allowedScopes.length === 0) {
+    throw new TypeError(`local-cognito: ${where}: a client_credentials client needs at least one resource-server scope`)
+  }
+  const other = client.allowedScopes.find(scope => !resourceScopes.includes(scope))
+  if (other !== undefined) {
+    throw new TypeError(`local-cognito: ${where}: a client_credentials client may only have resource-server scopes, not ${other}`)
+  }
 }
 
 function assertUnique (values: string[], what: string): void {

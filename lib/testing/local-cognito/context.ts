@@ -25,6 +25,7 @@ export function createContext (config: ResolvedConfig, keys: KeyRing, urls: Cont
       token: 0,
       tokenAuthorizationCode: 0,
       tokenRefresh: 0,
+      tokenClientCredentials: 0,
       userInfo: 0,
       revoke: 0,
       logout: 0,

@@ -2,6 +2,7 @@ export { startLocalCognito } from './server.js'
 export type {
   LocalCognito,
   LocalCognitoClient,
+  LocalCognitoOAuthFlow,
   LocalCognitoOptions,
   LocalCognitoRequestCounters,
   LocalCognitoResourceServer,

@@ -1,12 +1,13 @@
 import type { FastifyInstance, FastifyReply } from 'fastify'
 import { authenticateClient } from './client-auth.js'
+import { clientCredentials, type MachineTokenResponse } from './client-credentials.js'
 import { findUser, type Context } from './context.js'
 import { formParams, oauthError, type Params } from './http.js'
 import { s256 } from './jwt.js'
 import { issueTokens, type TokenResponse } from './tokens.js'
 import type { ResolvedClient } from './types.js'
 
-type GrantResult = TokenResponse | { error: string }
+type GrantResult = TokenResponse | MachineTokenResponse | { error: string }
 
 // RFC 7636 4.1: 43 to 128 unreserved characters.
 const CODE_VERIFIER = /^[A-Za-z0-9._~-]{43,128}$/
@@ -61,6 +62,20 @@ function refresh (ctx: Context, client: ResolvedClient, body: Params): GrantResu
   })
 }
 
+function grant (ctx: Context, client: ResolvedClient, grantType: string, body: Params): GrantResult {
+  if (grantType === 'client_credentials') return clientCredentials(ctx, client, body)
+  if (grantType !== 'authorization_code' && grantType !== 'refresh_token') return { error: 'unsupported_grant_type' }
+  // A machine-to-machine client never signs users in, so it has neither codes nor refresh tokens.
+  if (!client.allowedOAuthFlows.includes('code')) return { error: 'unauthorized_client' }
+  return grantType === 'authorization_code' ? exchangeCode(ctx, client, body) : refresh(ctx, client, body)
+}
+
+function countGrant (ctx: Context, grantType: string | undefined): void {
+  if (grantType === 'authorization_code') ctx.requests.tokenAuthorizationCode++
+  if (grantType === 'refresh_token') ctx.requests.tokenRefresh++
+  if (grantType === 'client_credentials') ctx.requests.tokenClientCredentials++
+}
+
 /**
  * Cognito answers `Access-Control-Allow-Origin: *` here, so a browser public client (a single-page app, Swagger
  * UI doing PKCE) can exchange its code. The preflight answer's exact headers are not documented by AWS.
@@ -85,21 +100,14 @@ export function registerTokenRoute (app: FastifyInstance, ctx: Context): void {
     const body = formParams(request)
     if (body === undefined) return oauthError(reply, 400, 'invalid_request')
     const grantType = body.get('grant_type')
-    if (grantType === 'authorization_code') ctx.requests.tokenAuthorizationCode++
-    if (grantType === 'refresh_token') ctx.requests.tokenRefresh++
+    countGrant(ctx, grantType)
     if (grantType === undefined || body.isRepeated()) return oauthError(reply, 400, 'invalid_request')
 
     // Client authentication comes first, so a failed attempt never consumes the code.
     const auth = authenticateClient(ctx, request.headers.authorization, body)
     if (!auth.ok) return oauthError(reply, 400, auth.error)
 
-    let result: GrantResult
-    if (grantType === 'authorization_code') result = exchangeCode(ctx, auth.client, body)
-    else if (grantType === 'refresh_token') result = refresh(ctx, auth.client, body)
-    // These app clients are never machine-to-machine clients.
-    else if (grantType === 'client_credentials') result = { error: 'unauthorized_client' }
-    else result = { error: 'unsupported_grant_type' }
-
+    const result = grant(ctx, auth.client, grantType, body)
     if ('error' in result) return oauthError(reply, 400, result.error)
     return reply.code(200).type('application/json;charset=UTF-8').send(result)
   })

@@ -6,7 +6,7 @@ import { createContext, trackRunningPool } from './context.js'
 import { errorPage, sendHtml } from './html.js'
 import { oauthError, pathOnly } from './http.js'
 import { KeyRing } from './keys.js'
-import { mintAccessToken, mintIdToken } from './mint.js'
+import { mintAccessToken, mintIdToken, mintMachineToken } from './mint.js'
 import { registerBrowserRoutes } from './routes-browser.js'
 import { registerSessionRoutes } from './routes-session.js'
 import { registerTokenRoute } from './routes-token.js'
@@ -67,6 +67,7 @@ export async function startLocalCognito (options: LocalCognitoOptions = {}): Pro
     },
     mintAccessToken: async (username, clientId, overrides) => mintAccessToken(ctx, username, clientId, overrides),
     mintIdToken: async (username, clientId, overrides) => mintIdToken(ctx, username, clientId, overrides),
+    mintMachineToken: async (clientId, overrides) => mintMachineToken(ctx, clientId, overrides),
     rotateKeys: async () => { await ctx.keys.rotate() },
     setJwksAvailable: (available) => { ctx.jwksAvailable = available },
     revokeAllSessions: () => { ctx.stores.revokeAll() },

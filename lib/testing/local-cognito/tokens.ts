@@ -95,6 +95,33 @@ export function idTokenClaims (ctx: Context, input: ClaimsInput, extra: { access
   }
 }
 
+export interface MachineClaimsInput {
+  clientId: string
+  scopes: string[]
+  iat: number
+  exp: number
+}
+
+/**
+ * A client_credentials access token. There is no user, so `sub` is the client id and there is no `username`,
+ * `cognito:groups`, `event_id` or `origin_jti` (no refresh token to revoke). AWS does not document this claim set;
+ * it is what real machine tokens carry, in their order.
+ */
+export function machineAccessTokenClaims (ctx: Context, input: MachineClaimsInput): Record<string, unknown> {
+  return {
+    sub: input.clientId,
+    token_use: 'access',
+    scope: input.scopes.join(' '),
+    auth_time: input.iat,
+    iss: ctx.urls.issuer,
+    exp: input.exp,
+    iat: input.iat,
+    version: 2,
+    jti: randomUUID(),
+    client_id: input.clientId
+  }
+}
+
 /** Signs with the pool key for this token type, or with the pool key a header override names by kid. */
 export function signToken (ctx: Context, use: 'access' | 'id', claims: Record<string, unknown>, header?: Record<string, unknown>): string {
   const defaultKey = use === 'access' ? ctx.keys.accessKey : ctx.keys.idKey

@@ -14,15 +14,27 @@ export interface LocalCognitoUser {
   attributes?: Record<string, string>
 }
 
+/** Cognito's `AllowedOAuthFlows` without the implicit grant, which these clients never allow. */
+export type LocalCognitoOAuthFlow = 'code' | 'client_credentials'
+
 export interface LocalCognitoClient {
   clientId: string
   /** Present means a confidential client (HTTP Basic or body authentication, as Cognito accepts both). */
   clientSecret?: string
-  /** `redirect_uri` must match one of these exactly. */
+  /** `redirect_uri` must match one of these exactly. A machine-to-machine client has none: pass `[]`. */
   callbackUrls: string[]
   /** Allowed sign-out URLs for `/logout?logout_uri=`. */
   logoutUrls?: string[]
-  /** Default: openid, email, phone, profile, aws.cognito.signin.user.admin and every resource-server scope. */
+  /**
+   * Cognito's `AllowedOAuthFlows`. Default `['code']` (browser sign-in, plus `refresh_token`).
+   * `['client_credentials']` makes a machine-to-machine client, with Cognito's rules checked at start: it needs a
+   * `clientSecret`, cannot also allow `'code'`, and its scopes must be resource-server scopes only.
+   */
+  allowedOAuthFlows?: LocalCognitoOAuthFlow[]
+  /**
+   * Default: openid, email, phone, profile, aws.cognito.signin.user.admin and every resource-server scope; for a
+   * `client_credentials` client, every resource-server scope only.
+   */
   allowedScopes?: string[]
   /** Default 3600. Unlike Cognito there is no 5-minute minimum, so tests can use 1-2 s. */
   accessTokenValiditySeconds?: number
@@ -93,6 +105,7 @@ export interface LocalCognitoRequestCounters {
   token: number
   tokenAuthorizationCode: number
   tokenRefresh: number
+  tokenClientCredentials: number
   userInfo: number
   revoke: number
   logout: number
@@ -116,8 +129,19 @@ export interface LocalCognito {
   requests: LocalCognitoRequestCounters
   /** The query of the last `/oauth2/authorize` call. */
   lastAuthorizeQuery: Record<string, string> | undefined
+  /**
+   * A signed access token for a user of this pool. Returns a Promise, unlike `createTokenIssuer().mintAccessToken()`,
+   * which returns the token itself.
+   */
   mintAccessToken (username: string, clientId: string, overrides?: LocalCognitoTokenOverrides): Promise<string>
+  /** A signed ID token; a Promise, unlike `createTokenIssuer().mintIdToken()`. */
   mintIdToken (username: string, clientId: string, overrides?: LocalCognitoTokenOverrides & { nonce?: string }): Promise<string>
+  /**
+   * A machine-to-machine access token as the `client_credentials` grant gives: `sub` = `client_id` = `clientId`, no
+   * user claims. `scopes` default to the client's resource-server scopes. A Promise, unlike
+   * `createTokenIssuer().mintMachineToken()`.
+   */
+  mintMachineToken (clientId: string, overrides?: LocalCognitoTokenOverrides & { scopes?: string[] }): Promise<string>
   /**
    * New key pairs with new kids; the old kids leave the JWKS. Until then the pool signs with the two key pairs every
    * pool and token issuer of this process starts with (generated once, to keep test suites fast; each pool has its
