@@ -4,7 +4,10 @@ export type {
   LocalCognitoOptions,
   LocalCognitoUser,
   LocalCognitoClient,
+  LocalCognitoFederatedUser,
+  LocalCognitoIdentityProvider,
   LocalCognitoOAuthFlow,
+  LocalCognitoProviderType,
   LocalCognitoRequestCounters,
   LocalCognitoResourceServer,
   LocalCognitoTokenOverrides

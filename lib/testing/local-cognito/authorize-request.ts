@@ -11,6 +11,8 @@ export interface AuthorizeRequest {
   codeChallenge?: string
   /** Only with managed login: the classic hosted UI ignores `prompt`. */
   prompt?: Prompt
+  /** A configured federated provider named by `identity_provider`; absent for COGNITO or no parameter. */
+  identityProvider?: string
   /** The validated query, re-serialised; what `/login` carries along. */
   query: string
 }
@@ -73,7 +75,7 @@ export function checkAuthorizeRequest (ctx: Context, query: Params): AuthorizeOu
   if (!client.allowedOAuthFlows.includes('code')) return fail('unauthorized_client', 'unauthorized client')
 
   const identityProvider = query.get('identity_provider')
-  if (identityProvider !== undefined && identityProvider !== 'COGNITO') {
+  if (identityProvider !== undefined && identityProvider !== 'COGNITO' && !ctx.config.federatedUsers.has(identityProvider)) {
     return fail('invalid_request', 'identity provider not supported by the local user pool')
   }
 
@@ -100,6 +102,7 @@ export function checkAuthorizeRequest (ctx: Context, query: Params): AuthorizeOu
       ...(nonce !== undefined ? { nonce } : {}),
       ...(codeChallenge !== undefined ? { codeChallenge } : {}),
       ...(prompt !== undefined ? { prompt: prompt as Prompt } : {}),
+      ...(identityProvider !== undefined && identityProvider !== 'COGNITO' ? { identityProvider } : {}),
       query: query.toString()
     }
   }

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto'
+import { resolveIdentityProviders } from './federation.js'
 import type {
-  LocalCognitoClient, LocalCognitoOAuthFlow, LocalCognitoOptions, LocalCognitoUser, ResolvedClient, ResolvedUser
+  LocalCognitoClient, LocalCognitoIdentityProvider, LocalCognitoOAuthFlow, LocalCognitoOptions, LocalCognitoUser,
+  ResolvedClient, ResolvedUser
 } from './types.js'
 
 export const STANDARD_SCOPES = ['openid', 'email', 'phone', 'profile', 'aws.cognito.signin.user.admin']
@@ -11,7 +13,7 @@ const OAUTH_FLOWS = new Set<LocalCognitoOAuthFlow>(['code', 'client_credentials'
 // Claims the server computes itself; letting a user attribute shadow one would mint inconsistent tokens.
 const RESERVED_ATTRIBUTES = new Set([
   'sub', 'iss', 'aud', 'exp', 'iat', 'nbf', 'auth_time', 'jti', 'origin_jti', 'event_id', 'token_use', 'nonce',
-  'at_hash', 'client_id', 'scope', 'username', 'version', 'cognito:username', 'cognito:groups'
+  'at_hash', 'client_id', 'scope', 'username', 'version', 'cognito:username', 'cognito:groups', 'identities'
 ])
 
 export interface ResolvedConfig {
@@ -20,6 +22,9 @@ export interface ResolvedConfig {
   region: string
   userPoolId: string
   users: ResolvedUser[]
+  /** Signed in only through their provider: by provider name. */
+  federatedUsers: Map<string, ResolvedUser>
+  identityProviders: LocalCognitoIdentityProvider[]
   clients: ResolvedClient[]
   loginUi: 'managed-login' | 'classic-hosted-ui'
   logger: boolean
@@ -38,11 +43,13 @@ export function resolveConfig (options: LocalCognitoOptions = {}): ResolvedConfi
   if (loginUi !== 'managed-login' && loginUi !== 'classic-hosted-ui') {
     throw new TypeError(`local-cognito: loginUi must be 'managed-login' or 'classic-hosted-ui', not ${JSON.stringify(loginUi)}`)
   }
+  const now = options.now ?? Date.now
   const resourceScopes = (options.resourceServers ?? []).flatMap(server =>
     server.scopes.map(scope => `${server.identifier}/${scope}`))
   const users = (options.users ?? defaultUsers()).map(resolveUser)
+  const federation = resolveIdentityProviders(options.identityProviders ?? [], userPoolId, now(), checkAttributes)
   const clients = (options.clients ?? defaultClients()).map(client => resolveClient(client, resourceScopes))
-  assertUnique(users.map(user => user.username.toLowerCase()), 'username')
+  assertUnique([...users, ...federation.users.values()].map(user => user.username.toLowerCase()), 'username')
   assertUnique(clients.map(client => client.clientId), 'clientId')
   return {
     host: options.host ?? '127.0.0.1',
@@ -50,10 +57,12 @@ export function resolveConfig (options: LocalCognitoOptions = {}): ResolvedConfi
     region,
     userPoolId,
     users,
+    federatedUsers: federation.users,
+    identityProviders: federation.providers,
     clients,
     loginUi,
     logger: options.logger ?? false,
-    now: options.now ?? Date.now
+    now
   }
 }
 
@@ -72,16 +81,18 @@ function defaultClients (): LocalCognitoClient[] {
   ]
 }
 
+function checkAttributes (owner: string, attributes: Record<string, string> | undefined): void {
+  for (const name of Object.keys(attributes ?? {})) {
+    if (RESERVED_ATTRIBUTES.has(name)) throw new TypeError(`local-cognito: user ${owner} cannot set the reserved attribute ${name}`)
+  }
+}
+
 function resolveUser (user: LocalCognitoUser): ResolvedUser {
   if (typeof user.username !== 'string' || user.username === '') throw new TypeError('local-cognito: a user needs a username')
   if (typeof user.password !== 'string' || user.password === '') {
     throw new TypeError(`local-cognito: user ${user.username} needs a password`)
   }
-  for (const name of Object.keys(user.attributes ?? {})) {
-    if (RESERVED_ATTRIBUTES.has(name)) {
-      throw new TypeError(`local-cognito: user ${user.username} cannot set the reserved attribute ${name}`)
-    }
-  }
+  checkAttributes(user.username, user.attributes)
   const resolved: ResolvedUser = { ...user, sub: user.sub ?? randomUUID() }
   if (user.email !== undefined) resolved.emailVerified = user.emailVerified ?? true
   if (user.groups !== undefined) resolved.groups = [...user.groups]

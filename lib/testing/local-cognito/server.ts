@@ -8,6 +8,7 @@ import { oauthError, pathOnly } from './http.js'
 import { KeyRing } from './keys.js'
 import { mintAccessToken, mintIdToken, mintMachineToken } from './mint.js'
 import { registerBrowserRoutes } from './routes-browser.js'
+import { registerFederationRoutes } from './routes-federation.js'
 import { registerSessionRoutes } from './routes-session.js'
 import { registerTokenRoute } from './routes-token.js'
 import { registerWellKnownRoutes } from './routes-well-known.js'
@@ -42,6 +43,7 @@ export async function startLocalCognito (options: LocalCognitoOptions = {}): Pro
   app.setErrorHandler(handleError)
   registerWellKnownRoutes(app, ctx)
   registerBrowserRoutes(app, ctx)
+  registerFederationRoutes(app, ctx)
   registerTokenRoute(app, ctx)
   registerSessionRoutes(app, ctx)
 
@@ -61,6 +63,7 @@ export async function startLocalCognito (options: LocalCognitoOptions = {}): Pro
     region: config.region,
     clients: config.clients,
     users: config.users,
+    identityProviders: config.identityProviders,
     requests: ctx.requests,
     get lastAuthorizeQuery () {
       return ctx.lastAuthorizeQuery

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { nowSeconds, type Context } from './context.js'
+import { identitiesClaim } from './federation.js'
 import { atHash, merge, signJwt } from './jwt.js'
 import type { TokenSession } from './stores.js'
 import type { ResolvedClient, ResolvedUser } from './types.js'
@@ -26,18 +27,23 @@ export interface TokenResponse {
 
 const VERIFIED_FLAGS = new Set(['email_verified', 'phone_number_verified'])
 
-/** The user's attributes as Cognito stores them: every value a string, verified flags included. */
+/**
+ * The user's attributes as Cognito stores them: every value a string, verified flags included. A federated user
+ * has only what its attribute mapping gives, plus `identities` as a JSON string (how Cognito stores that
+ * attribute; that userInfo releases it in this form is observed, not documented).
+ */
 export function userAttributes (user: ResolvedUser): Record<string, string> {
   const attributes: Record<string, string> = { ...user.attributes }
+  if (user.identity !== undefined) attributes.identities = JSON.stringify(identitiesClaim(user.identity))
   if (user.name !== undefined) attributes.name = user.name
   if (user.phoneNumber !== undefined) {
     attributes.phone_number = user.phoneNumber
     // Seeded test users count as verified unless an attribute says otherwise, matching emailVerified's default.
-    attributes.phone_number_verified ??= 'true'
+    if (user.identity === undefined) attributes.phone_number_verified ??= 'true'
   }
   if (user.email !== undefined) {
     attributes.email = user.email
-    attributes.email_verified = String(user.emailVerified ?? true)
+    if (user.emailVerified !== undefined) attributes.email_verified = String(user.emailVerified)
   }
   return attributes
 }
@@ -68,7 +74,7 @@ export function accessTokenClaims (ctx: Context, input: ClaimsInput): Record<str
 }
 
 export function idTokenClaims (ctx: Context, input: ClaimsInput, extra: { accessToken?: string, nonce?: string }): Record<string, unknown> {
-  const { email, email_verified: emailVerified, ...rest } = userAttributes(input.user)
+  const { email, email_verified: emailVerified, identities: _string, ...rest } = userAttributes(input.user)
   const attributes: Record<string, unknown> = {}
   for (const [name, value] of Object.entries(rest)) {
     attributes[name] = VERIFIED_FLAGS.has(name) ? value === 'true' : value
@@ -84,6 +90,7 @@ export function idTokenClaims (ctx: Context, input: ClaimsInput, extra: { access
     ...(extra.nonce !== undefined ? { nonce: extra.nonce } : {}),
     ...(revocation ? { origin_jti: input.originJti } : {}),
     aud: input.clientId,
+    ...(input.user.identity !== undefined ? { identities: identitiesClaim(input.user.identity) } : {}),
     event_id: input.eventId,
     token_use: 'id',
     auth_time: input.authTime,

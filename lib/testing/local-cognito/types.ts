@@ -62,6 +62,43 @@ export interface LocalCognitoResourceServer {
   scopes: string[]
 }
 
+/** Cognito's `ProviderType`: the four social providers, or a generic OIDC or SAML provider. */
+export type LocalCognitoProviderType = 'Google' | 'Facebook' | 'LoginWithAmazon' | 'SignInWithApple' | 'OIDC' | 'SAML'
+
+/**
+ * The one user a simulated provider signs in. As with Cognito's attribute mapping, the user has exactly the
+ * attributes given here: nothing defaults to verified.
+ */
+export interface LocalCognitoFederatedUser {
+  /** The user's id at the provider (Google's `sub`, a SAML NameID); the username becomes `<provider name>_<id>`. */
+  id: string
+  /** Default: a random UUID fixed at start. */
+  sub?: string
+  email?: string
+  /** Default: no `email_verified` at all, as when the attribute mapping does not map it. */
+  emailVerified?: boolean
+  phoneNumber?: string
+  name?: string
+  /** Groups besides the automatic `<userPoolId>_<provider name>` group every federated user is in. */
+  groups?: string[]
+  attributes?: Record<string, string>
+  /** When Cognito first saw the user, in ms, for `identities[].dateCreated`. Default: the pool's start time. */
+  dateCreated?: number
+}
+
+export interface LocalCognitoIdentityProvider {
+  /**
+   * Cognito's provider name, e.g. 'Google' or 'MyCorpSAML': `/oauth2/authorize?identity_provider=<name>` signs the
+   * provider's user in, and the name prefixes the username and the automatic group.
+   */
+  name: string
+  /** Default: `name` for Google, Facebook, LoginWithAmazon and SignInWithApple, else 'OIDC'. */
+  providerType?: LocalCognitoProviderType
+  /** `identities[].issuer`. Default null, as Cognito shows for social providers. */
+  issuer?: string | null
+  user: LocalCognitoFederatedUser
+}
+
 export interface LocalCognitoOptions {
   /** Default '127.0.0.1'. */
   host?: string
@@ -77,6 +114,8 @@ export interface LocalCognitoOptions {
   clients?: LocalCognitoClient[]
   /** `{ identifier: 'orders', scopes: ['read'] }` gives the scope 'orders/read'. */
   resourceServers?: LocalCognitoResourceServer[]
+  /** Simulated federated providers (Google, SAML, ...). Default none. */
+  identityProviders?: LocalCognitoIdentityProvider[]
   /**
    * Which sign-in pages the domain serves, Cognito's branding version. Default 'managed-login', which honours
    * `prompt=login` (sign in again despite the 1-hour `cognito` session cookie) and `prompt=none` (never show a
@@ -102,6 +141,8 @@ export interface LocalCognitoTokenOverrides {
 export interface LocalCognitoRequestCounters {
   authorize: number
   login: number
+  /** GET and POST of a simulated provider's sign-in page. */
+  federatedLogin: number
   token: number
   tokenAuthorizationCode: number
   tokenRefresh: number
@@ -125,13 +166,15 @@ export interface LocalCognito {
   clients: LocalCognitoClient[]
   /** With `sub` and the other defaults filled in. */
   users: LocalCognitoUser[]
+  /** With `providerType`, `issuer` and the user's `sub` and `dateCreated` filled in. */
+  identityProviders: LocalCognitoIdentityProvider[]
   /** Live counters. */
   requests: LocalCognitoRequestCounters
   /** The query of the last `/oauth2/authorize` call. */
   lastAuthorizeQuery: Record<string, string> | undefined
   /**
-   * A signed access token for a user of this pool. Returns a Promise, unlike `createTokenIssuer().mintAccessToken()`,
-   * which returns the token itself.
+   * A signed access token for a user of this pool (a federated one by its `<provider>_<id>` username too).
+   * Returns a Promise, unlike `createTokenIssuer().mintAccessToken()`, which returns the token itself.
    */
   mintAccessToken (username: string, clientId: string, overrides?: LocalCognitoTokenOverrides): Promise<string>
   /** A signed ID token; a Promise, unlike `createTokenIssuer().mintIdToken()`. */
@@ -155,6 +198,16 @@ export interface LocalCognito {
   close (): Promise<void>
 }
 
-export type ResolvedUser = LocalCognitoUser & { sub: string }
+/** A federated user's link to its provider: what the ID token's `identities` claim describes. */
+export interface ResolvedIdentity {
+  providerName: string
+  providerType: LocalCognitoProviderType
+  userId: string
+  issuer: string | null
+  dateCreated: number
+}
+
+/** Federated users carry `identity`; the sign-in form refuses them (their password is empty), only their provider signs them in. */
+export type ResolvedUser = LocalCognitoUser & { sub: string, identity?: ResolvedIdentity }
 
 export type ResolvedClient = LocalCognitoClient & Required<Omit<LocalCognitoClient, 'clientSecret'>>
