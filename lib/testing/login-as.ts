@@ -51,6 +51,10 @@ function credentials (user: string | CognitoLoginAsUser, authorizeUrl: URL): Cog
   }
   const found = findUser(pool, user)
   if (found === undefined) throw new Error(`fastify-cognito/testing: loginAs: the local IdP has no user ${JSON.stringify(user)}`)
+  if (found.identity !== undefined) {
+    // Their sign-in goes through the provider's page, which the app's plain /login does not ask for.
+    throw new Error(`fastify-cognito/testing: loginAs: ${JSON.stringify(user)} is a federated user; sign in through /oauth2/authorize?identity_provider=${found.identity.providerName}`)
+  }
   return { username: found.username, password: found.password }
 }
 

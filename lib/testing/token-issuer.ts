@@ -4,7 +4,7 @@ import { resolveConfig } from './local-cognito/config.js'
 import { createContext, type Context } from './local-cognito/context.js'
 import { atHash } from './local-cognito/jwt.js'
 import { KeyRing, type PublicJwk } from './local-cognito/keys.js'
-import { mintAccessToken, mintIdToken } from './local-cognito/mint.js'
+import { mintAccessToken, mintIdToken, mintMachineToken } from './local-cognito/mint.js'
 import type { LocalCognitoUser } from './local-cognito/types.js'
 
 export interface CognitoTokenIssuerOptions {
@@ -38,6 +38,19 @@ export interface CognitoMintOptions {
   header?: Record<string, unknown>
 }
 
+export interface CognitoMachineTokenOptions {
+  /** The machine-to-machine app client: both `sub` and `client_id`. Default: the issuer's `clientId`. */
+  clientId?: string
+  /** The granted custom scopes, `<resource-server>/<scope>`, joined into the `scope` claim. */
+  scopes: string[]
+  /** Default: the issuer's `tokenValiditySeconds`, else 3600; negative gives an already expired token. */
+  expiresInSeconds?: number
+  /** Merged over the defaults; a claim set to undefined is removed. */
+  claims?: Record<string, unknown>
+  /** Merged over `{ kid, alg: 'RS256' }`; a member set to undefined is removed. */
+  header?: Record<string, unknown>
+}
+
 export interface CognitoTokenIssuer {
   readonly userPoolId: string
   readonly region: string
@@ -50,11 +63,21 @@ export interface CognitoTokenIssuer {
   readonly users: LocalCognitoUser[]
   /**
    * A signed Cognito access token. `claims` are merged over the defaults (`sub`, `cognito:groups`, `client_id`,
-   * `scope`, `token_use`, …) and a claim set to undefined is removed.
+   * `scope`, `token_use`, …) and a claim set to undefined is removed. Returns the token itself (synchronous), unlike
+   * `LocalCognito.mintAccessToken()` of `startLocalCognito()`, which returns a Promise.
    */
   mintAccessToken (claims?: Record<string, unknown>, options?: CognitoMintOptions): string
-  /** A signed Cognito ID token (`aud`, `email`, custom attributes, …), without `at_hash` unless `claims` add one. */
+  /**
+   * A signed Cognito ID token (`aud`, `email`, custom attributes, …), without `at_hash` unless `claims` add one.
+   * Synchronous, unlike `LocalCognito.mintIdToken()`, which returns a Promise.
+   */
   mintIdToken (claims?: Record<string, unknown>, options?: CognitoMintOptions & { nonce?: string }): string
+  /**
+   * A machine-to-machine access token, shaped like the `client_credentials` grant's: `sub` and `client_id` are the
+   * client id, `scope` the given scopes, plus `token_use`, `auth_time`, `iat`, `exp`, `iss`, `version` and `jti`;
+   * no `username`, no `cognito:groups`. Synchronous, unlike `LocalCognito.mintMachineToken()`.
+   */
+  mintMachineToken (options: CognitoMachineTokenOptions): string
   /**
    * Options for `app.register(fastifyCognito, …)` that trust this issuer: `userPoolId`, `clientId`, `issuer`,
    * `jwks`, a loopback `redirectUri`, a placeholder `domain` and a random `sessionSecret`, then `overrides`.
@@ -127,6 +150,12 @@ export async function createTokenIssuer (options: CognitoTokenIssuerOptions = {}
       const [username, client] = mintDefaults(ctx, clientId, mintOptions)
       return mintIdToken(ctx, username, client, { ...mintOptions, claims })
     },
+    mintMachineToken: (machineOptions) => mintMachineToken(ctx, machineOptions.clientId ?? clientId, {
+      scopes: machineOptions.scopes,
+      expiresInSeconds: machineOptions.expiresInSeconds ?? validity ?? 3600,
+      ...(machineOptions.claims !== undefined ? { claims: machineOptions.claims } : {}),
+      ...(machineOptions.header !== undefined ? { header: machineOptions.header } : {})
+    }),
     pluginOptions: (overrides = {}) => ({
       userPoolId: config.userPoolId,
       clientId,

@@ -20,12 +20,13 @@ test('defaults: alice and bob, a public and a confidential client, all settings 
   const common = {
     callbackUrls: ['http://localhost:3000/login/redirect'],
     logoutUrls: ['http://localhost:3000/'],
+    allowedOAuthFlows: ['code'],
     allowedScopes: ['openid', 'email', 'phone', 'profile', 'aws.cognito.signin.user.admin'],
     accessTokenValiditySeconds: 3600,
     idTokenValiditySeconds: 3600,
     refreshTokenValiditySeconds: 30 * 24 * 3600,
     refreshTokenRotation: false,
-    rotationGracePeriodSeconds: 10,
+    rotationGracePeriodSeconds: 0,
     enableTokenRevocation: true
   }
   assert.deepEqual(cognito.clients, [

@@ -105,3 +105,24 @@ test('token lifetimes follow the client settings and the injectable clock', asyn
   const renewed = await refresh(cognito, tokens.refresh_token, 'short-client')
   assert.equal((await userInfo(cognito, `Bearer ${String(renewed.body.access_token)}`)).status, 200)
 })
+
+test('a rotated refresh token inherits the remaining lifetime of the one it replaces', async (t) => {
+  const clock = manualClock()
+  const cognito = await startCognito(t, {
+    now: clock.now,
+    clients: [{ clientId: 'rotating-client', callbackUrls: [CALLBACK], refreshTokenRotation: true, refreshTokenValiditySeconds: 3600 }]
+  })
+  const first = await login(cognito, { clientId: 'rotating-client' })
+  clock.advance(3000)
+  const second = String((await refresh(cognito, first.refresh_token, 'rotating-client')).body.refresh_token)
+  const reused = await refresh(cognito, first.refresh_token, 'rotating-client')
+  assert.deepEqual([reused.status, reused.body], [400, { error: 'invalid_grant' }], 'the default grace period is 0')
+
+  clock.advance(599)
+  const rotated = await refresh(cognito, second, 'rotating-client')
+  assert.equal(rotated.status, 200, 'one second before the original expiry')
+  const third = String(rotated.body.refresh_token)
+  clock.advance(1)
+  const expired = await refresh(cognito, third, 'rotating-client')
+  assert.deepEqual([expired.status, expired.body], [400, { error: 'invalid_grant' }], 'expired with the original, not 3600 s after rotation')
+})

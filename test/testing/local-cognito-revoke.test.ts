@@ -110,3 +110,26 @@ test('revokeAllSessions signs everyone out: refresh tokens die, userInfo refuses
   const fresh = await login(separate)
   assert.equal((await userInfo(separate, `Bearer ${fresh.access_token}`)).status, 200, 'signing in again works')
 })
+
+test('after revocation or revokeAllSessions userInfo answers 401 with Cognito\'s exact WWW-Authenticate value', async (t) => {
+  const separate = await startLocalCognito()
+  t.after(async () => { await separate.close() })
+  const assertRefused = async (accessToken: string, message: string): Promise<void> => {
+    const answer = await userInfo(separate, `Bearer ${accessToken}`)
+    assert.equal(answer.status, 401, message)
+    assert.equal(answer.headers.get('www-authenticate'), INVALID_TOKEN, message)
+    assert.deepEqual(answer.body, {
+      error: 'invalid_token',
+      error_description: 'Access token is expired, disabled, or deleted, or the user has globally signed out.'
+    }, message)
+  }
+  const revoked = await login(separate)
+  assert.equal((await revoke(separate, { token: revoked.refresh_token, client_id: PUBLIC_CLIENT })).status, 200)
+  await assertRefused(revoked.access_token, 'after /oauth2/revoke')
+
+  const signedOut = await login(separate)
+  const minted = await separate.mintAccessToken('bob', PUBLIC_CLIENT)
+  separate.revokeAllSessions()
+  await assertRefused(signedOut.access_token, 'after revokeAllSessions')
+  await assertRefused(minted, 'a minted token after revokeAllSessions')
+})

@@ -36,9 +36,9 @@ function exchangeFields (code: string, verifier?: string, redirectUri = CALLBACK
   }
 }
 
-function assertError (answer: { status: number, body: Record<string, unknown> }, status: number, error: string): void {
-  assert.equal(answer.status, status)
-  assert.deepEqual(answer.body, { error })
+function assertError (answer: { status: number, body: Record<string, unknown> }, status: number, error: string, message?: string): void {
+  assert.equal(answer.status, status, message)
+  assert.deepEqual(answer.body, { error }, message)
 }
 
 test('PKCE: a wrong or a missing code_verifier is invalid_grant', async () => {
@@ -69,9 +69,12 @@ test('failed client authentication is answered before the code is looked at, so 
   assert.equal(ok.status, 200, ok.text)
 })
 
-test('redirect_uri must equal the one sent to authorize, and the code must belong to the client', async () => {
+test('redirect_uri must equal the one sent to authorize (unauthorized_client), and the code must belong to the client', async () => {
   const other = await codeFor(PUBLIC_CLIENT, 'http://localhost:3000/other')
-  assertError(await token(cognito, exchangeFields(other.code, other.verifier, CALLBACK)), 400, 'invalid_grant')
+  assertError(await token(cognito, exchangeFields(other.code, other.verifier, CALLBACK)), 400, 'unauthorized_client')
+  assertError(await token(cognito, exchangeFields(other.code, other.verifier, 'http://localhost:3000/other')), 400, 'invalid_grant', 'the code is spent')
+  const slash = await codeFor()
+  assertError(await token(cognito, exchangeFields(slash.code, slash.verifier, `${CALLBACK}/`)), 400, 'unauthorized_client')
 
   const confidential = await codeFor(CONFIDENTIAL_CLIENT)
   assertError(await token(cognito, exchangeFields(confidential.code, confidential.verifier)), 400, 'invalid_grant')

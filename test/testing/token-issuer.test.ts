@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import { test, type TestContext } from 'node:test'
 import Fastify, { type FastifyInstance } from 'fastify'
+import { createLocalJWKSet, jwtVerify } from 'jose'
 import fastifyCognito, { type FastifyCognitoOptions } from '../../lib/index.js'
 import { createTokenIssuer, mintTokens, type CognitoTokenIssuer } from '../../lib/testing/index.js'
 import { decodePart } from './local-cognito-helpers.js'
@@ -124,4 +125,25 @@ test('minting refuses users the issuer does not know', async () => {
   assert.throws(() => issuer.mintAccessToken({}, { username: 'mallory' }), /unknown user "mallory"/)
   const empty = await createTokenIssuer({ users: [] })
   assert.throws(() => empty.mintIdToken(), /has no users/)
+})
+
+test('mintMachineToken: the client_credentials claim shape, signed with the issuer\'s access-token key', async () => {
+  const issuer = await createTokenIssuer({ tokenValiditySeconds: 300 })
+  const token = issuer.mintMachineToken({ scopes: ['orders/read'] })
+  const claims = decodePart(token, 1)
+  assert.deepEqual(Object.keys(claims), ['sub', 'token_use', 'scope', 'auth_time', 'iss', 'exp', 'iat', 'version', 'jti', 'client_id'])
+  assert.deepEqual([claims.sub, claims.client_id, claims.scope, claims.iss], [issuer.clientId, issuer.clientId, 'orders/read', issuer.issuer])
+  assert.equal(Number(claims.exp) - Number(claims.iat), 300)
+  assert.equal('username' in claims || 'cognito:groups' in claims, false)
+
+  const other = decodePart(issuer.mintMachineToken({
+    clientId: 'batch-job', scopes: ['a/b', 'c/d'], expiresInSeconds: 60, claims: { jti: undefined, custom: 1 }, header: { kid: 'nope' }
+  }), 1)
+  assert.deepEqual([other.sub, other.client_id, other.scope, Number(other.exp) - Number(other.iat)], ['batch-job', 'batch-job', 'a/b c/d', 60])
+  assert.deepEqual(['jti' in other, other.custom], [false, 1])
+
+  // Verified with jose rather than through the plugin: its verifier requires `username`, which machine tokens lack.
+  const { payload } = await jwtVerify(token, createLocalJWKSet(issuer.jwks), { issuer: issuer.issuer })
+  assert.equal(payload.sub, issuer.clientId)
+  assert.equal(decodePart(token, 0).kid, decodePart(issuer.mintAccessToken(), 0).kid)
 })

@@ -1,14 +1,19 @@
 import { randomUUID } from 'node:crypto'
-import type { LocalCognitoClient, LocalCognitoOptions, LocalCognitoUser, ResolvedClient, ResolvedUser } from './types.js'
+import { resolveIdentityProviders } from './federation.js'
+import type {
+  LocalCognitoClient, LocalCognitoIdentityProvider, LocalCognitoOAuthFlow, LocalCognitoOptions, LocalCognitoUser,
+  ResolvedClient, ResolvedUser
+} from './types.js'
 
 export const STANDARD_SCOPES = ['openid', 'email', 'phone', 'profile', 'aws.cognito.signin.user.admin']
 
 const DAY_SECONDS = 24 * 60 * 60
+const OAUTH_FLOWS = new Set<LocalCognitoOAuthFlow>(['code', 'client_credentials'])
 
 // Claims the server computes itself; letting a user attribute shadow one would mint inconsistent tokens.
 const RESERVED_ATTRIBUTES = new Set([
   'sub', 'iss', 'aud', 'exp', 'iat', 'nbf', 'auth_time', 'jti', 'origin_jti', 'event_id', 'token_use', 'nonce',
-  'at_hash', 'client_id', 'scope', 'username', 'version', 'cognito:username', 'cognito:groups'
+  'at_hash', 'client_id', 'scope', 'username', 'version', 'cognito:username', 'cognito:groups', 'identities'
 ])
 
 export interface ResolvedConfig {
@@ -17,7 +22,11 @@ export interface ResolvedConfig {
   region: string
   userPoolId: string
   users: ResolvedUser[]
+  /** Signed in only through their provider: by provider name. */
+  federatedUsers: Map<string, ResolvedUser>
+  identityProviders: LocalCognitoIdentityProvider[]
   clients: ResolvedClient[]
+  loginUi: 'managed-login' | 'classic-hosted-ui'
   logger: boolean
   now: () => number
 }
@@ -30,11 +39,17 @@ export function resolveConfig (options: LocalCognitoOptions = {}): ResolvedConfi
   if (!/^[\w-]+_[0-9a-zA-Z]+$/.test(userPoolId)) {
     throw new TypeError(`local-cognito: invalid userPoolId ${JSON.stringify(userPoolId)}`)
   }
+  const loginUi = options.loginUi ?? 'managed-login'
+  if (loginUi !== 'managed-login' && loginUi !== 'classic-hosted-ui') {
+    throw new TypeError(`local-cognito: loginUi must be 'managed-login' or 'classic-hosted-ui', not ${JSON.stringify(loginUi)}`)
+  }
+  const now = options.now ?? Date.now
   const resourceScopes = (options.resourceServers ?? []).flatMap(server =>
     server.scopes.map(scope => `${server.identifier}/${scope}`))
   const users = (options.users ?? defaultUsers()).map(resolveUser)
+  const federation = resolveIdentityProviders(options.identityProviders ?? [], userPoolId, now(), checkAttributes)
   const clients = (options.clients ?? defaultClients()).map(client => resolveClient(client, resourceScopes))
-  assertUnique(users.map(user => user.username.toLowerCase()), 'username')
+  assertUnique([...users, ...federation.users.values()].map(user => user.username.toLowerCase()), 'username')
   assertUnique(clients.map(client => client.clientId), 'clientId')
   return {
     host: options.host ?? '127.0.0.1',
@@ -42,9 +57,12 @@ export function resolveConfig (options: LocalCognitoOptions = {}): ResolvedConfi
     region,
     userPoolId,
     users,
+    federatedUsers: federation.users,
+    identityProviders: federation.providers,
     clients,
+    loginUi,
     logger: options.logger ?? false,
-    now: options.now ?? Date.now
+    now
   }
 }
 
@@ -63,16 +81,18 @@ function defaultClients (): LocalCognitoClient[] {
   ]
 }
 
+function checkAttributes (owner: string, attributes: Record<string, string> | undefined): void {
+  for (const name of Object.keys(attributes ?? {})) {
+    if (RESERVED_ATTRIBUTES.has(name)) throw new TypeError(`local-cognito: user ${owner} cannot set the reserved attribute ${name}`)
+  }
+}
+
 function resolveUser (user: LocalCognitoUser): ResolvedUser {
   if (typeof user.username !== 'string' || user.username === '') throw new TypeError('local-cognito: a user needs a username')
   if (typeof user.password !== 'string' || user.password === '') {
     throw new TypeError(`local-cognito: user ${user.username} needs a password`)
   }
-  for (const name of Object.keys(user.attributes ?? {})) {
-    if (RESERVED_ATTRIBUTES.has(name)) {
-      throw new TypeError(`local-cognito: user ${user.username} cannot set the reserved attribute ${name}`)
-    }
-  }
+  checkAttributes(user.username, user.attributes)
   const resolved: ResolvedUser = { ...user, sub: user.sub ?? randomUUID() }
   if (user.email !== undefined) resolved.emailVerified = user.emailVerified ?? true
   if (user.groups !== undefined) resolved.groups = [...user.groups]
@@ -82,15 +102,19 @@ function resolveUser (user: LocalCognitoUser): ResolvedUser {
 
 function resolveClient (client: LocalCognitoClient, resourceScopes: string[]): ResolvedClient {
   if (typeof client.clientId !== 'string' || client.clientId === '') throw new TypeError('local-cognito: a client needs a clientId')
-  const grace = client.rotationGracePeriodSeconds ?? 10
+  // AWS documents the 0-60 range of RetryGracePeriodSeconds but no default; 0 is the strict reading.
+  const grace = client.rotationGracePeriodSeconds ?? 0
   if (!Number.isInteger(grace) || grace < 0 || grace > 60) {
     throw new TypeError(`local-cognito: rotationGracePeriodSeconds of ${client.clientId} must be an integer from 0 to 60`)
   }
+  const flows = resolveFlows(client)
+  const machine = flows.includes('client_credentials')
   const resolved: ResolvedClient = {
     ...client,
     callbackUrls: [...client.callbackUrls],
     logoutUrls: [...(client.logoutUrls ?? [])],
-    allowedScopes: [...(client.allowedScopes ?? [...STANDARD_SCOPES, ...resourceScopes])],
+    allowedOAuthFlows: flows,
+    allowedScopes: [...(client.allowedScopes ?? (machine ? resourceScopes : [...STANDARD_SCOPES, ...resourceScopes]))],
     accessTokenValiditySeconds: client.accessTokenValiditySeconds ?? 3600,
     idTokenValiditySeconds: client.idTokenValiditySeconds ?? 3600,
     refreshTokenValiditySeconds: client.refreshTokenValiditySeconds ?? 30 * DAY_SECONDS,
@@ -101,7 +125,34 @@ function resolveClient (client: LocalCognitoClient, resourceScopes: string[]): R
   for (const key of ['accessTokenValiditySeconds', 'idTokenValiditySeconds', 'refreshTokenValiditySeconds'] as const) {
     if (!(resolved[key] > 0)) throw new TypeError(`local-cognito: ${key} of ${client.clientId} must be positive`)
   }
+  if (machine) assertMachineScopes(resolved, resourceScopes)
   return resolved
+}
+
+/** The combinations CreateUserPoolClient refuses are refused here too, so a test cannot rely on an impossible client. */
+function resolveFlows (client: LocalCognitoClient): LocalCognitoOAuthFlow[] {
+  // Read as plain strings: the options come from JavaScript too, where nothing stops a typo.
+  const given: string[] = client.allowedOAuthFlows ?? ['code']
+  const flows = [...new Set(given)].filter((flow): flow is LocalCognitoOAuthFlow => OAUTH_FLOWS.has(flow as LocalCognitoOAuthFlow))
+  const where = `allowedOAuthFlows of ${client.clientId}`
+  if (flows.length === 0 || flows.length !== new Set(given).size) {
+    throw new TypeError(`local-cognito: ${where} must be ['code'] or ['client_credentials']`)
+  }
+  if (!flows.includes('client_credentials')) return flows
+  if (flows.includes('code')) throw new TypeError(`local-cognito: ${where}: client_credentials cannot be combined with code`)
+  if (client.clientSecret === undefined) throw new TypeError(`local-cognito: ${where}: client_credentials needs a clientSecret`)
+  return flows
+}
+
+function assertMachineScopes (client: ResolvedClient, resourceScopes: string[]): void {
+  const where = `allowedScopes of ${client.clientId}`
+  if (client.allowedScopes.length === 0) {
+    throw new TypeError(`local-cognito: ${where}: a client_credentials client needs at least one resource-server scope`)
+  }
+  const other = client.allowedScopes.find(scope => !resourceScopes.includes(scope))
+  if (other !== undefined) {
+    throw new TypeError(`local-cognito: ${where}: a client_credentials client may only have resource-server scopes, not ${other}`)
+  }
 }
 
 function assertUnique (values: string[], what: string): void {

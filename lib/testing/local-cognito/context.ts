@@ -22,9 +22,11 @@ export function createContext (config: ResolvedConfig, keys: KeyRing, urls: Cont
     requests: {
       authorize: 0,
       login: 0,
+      federatedLogin: 0,
       token: 0,
       tokenAuthorizationCode: 0,
       tokenRefresh: 0,
+      tokenClientCredentials: 0,
       userInfo: 0,
       revoke: 0,
       logout: 0,
@@ -62,9 +64,13 @@ export function findClient (ctx: Context, clientId: string | undefined): Resolve
   return clientId === undefined ? undefined : ctx.config.clients.find(client => client.clientId === clientId)
 }
 
-/** Case-insensitive, as in user pools created with Cognito's default settings. */
+/**
+ * Case-insensitive, as in user pools created with Cognito's default settings. Federated users (`Google_123…`) are
+ * found too, because their tokens, refreshes and userInfo work like anyone's; only the sign-in form refuses them.
+ */
 export function findUser (ctx: Context, username: string | undefined): ResolvedUser | undefined {
   if (username === undefined) return undefined
   const wanted = username.toLowerCase()
-  return ctx.config.users.find(user => user.username.toLowerCase() === wanted)
+  const matches = (user: ResolvedUser): boolean => user.username.toLowerCase() === wanted
+  return ctx.config.users.find(matches) ?? [...ctx.config.federatedUsers.values()].find(matches)
 }

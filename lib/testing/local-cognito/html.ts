@@ -37,6 +37,8 @@ export interface SignInPageInput {
   clientId: string
   username?: string
   error?: string
+  /** One link per simulated federated provider, each a new authorize request with `identity_provider`. */
+  providers?: Array<{ name: string, href: string }>
 }
 
 /** Element ids and names follow Cognito's classic hosted UI so browser tests can use the same selectors. */
@@ -52,6 +54,30 @@ ${error}<form name="cognitoSignInForm" method="post" action="${escapeHtml(input.
 <label for="signInFormPassword">Password</label>
 <input id="signInFormPassword" name="password" type="password" autocomplete="current-password" required>
 <button type="submit" name="signInSubmitButton">Sign in</button>
+</form>${providerLinks(input.providers ?? [])}`)
+}
+
+function providerLinks (providers: Array<{ name: string, href: string }>): string {
+  if (providers.length === 0) return ''
+  const links = providers.map(({ name, href }) =>
+    `<p><a class="idpButton" data-provider="${escapeHtml(name)}" href="${escapeHtml(href)}">Continue with ${escapeHtml(name)}</a></p>`)
+  return `\n<h2>Sign in with your corporate or social ID</h2>\n${links.join('\n')}`
+}
+
+export interface ProviderSignInPageInput {
+  action: string
+  providerName: string
+  providerType: string
+  /** What the page shows for the user: the email, else the provider's user id. */
+  account: string
+}
+
+/** The simulated external provider: one button, no password, because the provider is not what is under test. */
+export function providerSignInPage (input: ProviderSignInPageInput): string {
+  return page(`Sign in with ${input.providerName}`, `<h1>${escapeHtml(input.providerName)} (simulated ${escapeHtml(input.providerType)} provider)</h1>
+<p>Local Cognito user pool: this page stands in for the provider's own sign-in.</p>
+<form name="federatedSignInForm" method="post" action="${escapeHtml(input.action)}">
+<button type="submit" name="federatedSignInButton">Continue as ${escapeHtml(input.account)}</button>
 </form>`)
 }
 

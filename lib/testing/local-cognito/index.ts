@@ -2,7 +2,11 @@ export { startLocalCognito } from './server.js'
 export type {
   LocalCognito,
   LocalCognitoClient,
+  LocalCognitoFederatedUser,
+  LocalCognitoIdentityProvider,
+  LocalCognitoOAuthFlow,
   LocalCognitoOptions,
+  LocalCognitoProviderType,
   LocalCognitoRequestCounters,
   LocalCognitoResourceServer,
   LocalCognitoTokenOverrides,

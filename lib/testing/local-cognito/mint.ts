@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto'
+import { mintMachineAccessToken } from './client-credentials.js'
 import { STANDARD_SCOPES } from './config.js'
 import { findClient, findUser, nowSeconds, type Context } from './context.js'
 import { merge } from './jwt.js'
@@ -44,4 +45,18 @@ export function mintIdToken (
   const extra = overrides.nonce !== undefined ? { nonce: overrides.nonce } : {}
   const claims = merge(idTokenClaims(ctx, input, extra), overrides.claims)
   return signToken(ctx, 'id', claims, overrides.header)
+}
+
+/**
+ * A client_credentials access token. An unknown client id is allowed for negative tests; its default scopes are
+ * then none, and a known client's are its allowed resource-server scopes.
+ */
+export function mintMachineToken (ctx: Context, clientId: string, overrides: LocalCognitoTokenOverrides & { scopes?: string[] } = {}): string {
+  const client = findClient(ctx, clientId)
+  const scopes = overrides.scopes ?? client?.allowedScopes.filter(scope => !STANDARD_SCOPES.includes(scope)) ?? []
+  const validity = overrides.expiresInSeconds ?? client?.accessTokenValiditySeconds ?? 3600
+  return mintMachineAccessToken(ctx, clientId, scopes, validity, {
+    ...(overrides.claims !== undefined ? { claims: overrides.claims } : {}),
+    ...(overrides.header !== undefined ? { header: overrides.header } : {})
+  })
 }

@@ -1,41 +1,34 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { checkAuthorizeRequest, type AuthorizeOutcome, type AuthorizeRequest } from './authorize-request.js'
+import type { FastifyInstance } from 'fastify'
+import { checkAuthorizeRequest, type AuthorizeRequest } from './authorize-request.js'
+import {
+  answerFailure, browserSession, codeRedirect, endBrowserSession, loginRequired, signInBrowser
+} from './browser-session.js'
 import { safeEqual } from './client-auth.js'
-import { findClient, findUser, nowSeconds, type Context } from './context.js'
-import { errorPage, sendHtml, signInPage } from './html.js'
-import { formParams, queryParams, withParams } from './http.js'
-import { BROWSER_SESSION_SECONDS, type BrowserSession } from './stores.js'
+import { findClient, findUser, type Context } from './context.js'
+import { errorPage, sendHtml, signInPage, type SignInPageInput } from './html.js'
+import { formParams, queryParams } from './http.js'
+import { federatedSignInUrl } from './routes-federation.js'
+import type { BrowserSession } from './stores.js'
 
-const SESSION_COOKIE = 'cognito'
-
-type Failure = Exclude<AuthorizeOutcome, { kind: 'ok' }>
-
-function answerFailure (reply: FastifyReply, failure: Failure): FastifyReply {
-  return failure.kind === 'page' ? sendHtml(reply, 400, errorPage(failure.message)) : reply.redirect(failure.location)
-}
-
-function codeRedirect (ctx: Context, authz: AuthorizeRequest, username: string, authTime: number): string {
-  const code = ctx.stores.putCode({
-    clientId: authz.client.clientId,
-    redirectUri: authz.redirectUri,
-    scopes: authz.scopes,
-    username,
-    authTime,
-    ...(authz.nonce !== undefined ? { nonce: authz.nonce } : {}),
-    ...(authz.codeChallenge !== undefined ? { codeChallenge: authz.codeChallenge } : {})
+/** The form, with one button per simulated provider (each a new authorize request naming it). */
+function pageInput (ctx: Context, authz: AuthorizeRequest, extra: Partial<SignInPageInput> = {}): SignInPageInput {
+  const providers = [...ctx.config.federatedUsers.keys()].map(name => {
+    const query = new URLSearchParams(authz.query)
+    query.set('identity_provider', name)
+    return { name, href: `/oauth2/authorize?${query.toString()}` }
   })
-  // No RFC 9207 `iss` parameter: Cognito sends none.
-  return withParams(authz.redirectUri, { code, state: authz.state })
+  return { action: `/login?${authz.query}`, clientId: authz.client.clientId, providers, ...extra }
 }
 
-function browserSession (ctx: Context, request: FastifyRequest): BrowserSession | undefined {
-  const session = ctx.stores.browserSession(request.cookies[SESSION_COOKIE])
-  return session !== undefined && findUser(ctx, session.username) !== undefined ? session : undefined
-}
-
-function endBrowserSession (ctx: Context, request: FastifyRequest, reply: FastifyReply): void {
-  ctx.stores.deleteBrowserSession(request.cookies[SESSION_COOKIE])
-  reply.clearCookie(SESSION_COOKIE, { path: '/' })
+/**
+ * With `identity_provider`, Cognito goes straight to the provider, whose own session decides whether it asks
+ * anything; the simulated provider always shows its one-button page. `prompt=none` still never shows a page.
+ */
+function federatedAuthorize (ctx: Context, authz: AuthorizeRequest & { identityProvider: string }, session: BrowserSession | undefined): string {
+  if (authz.prompt !== 'none') return federatedSignInUrl(ctx, authz)
+  const user = ctx.config.federatedUsers.get(authz.identityProvider)
+  if (session === undefined || findUser(ctx, session.username) !== user) return loginRequired(authz)
+  return codeRedirect(ctx, authz, session.username, session.authTime)
 }
 
 export function registerBrowserRoutes (app: FastifyInstance, ctx: Context): void {
@@ -46,11 +39,12 @@ export function registerBrowserRoutes (app: FastifyInstance, ctx: Context): void
     const outcome = checkAuthorizeRequest(ctx, query)
     if (outcome.kind !== 'ok') return answerFailure(reply, outcome)
     const authz = outcome.request
+    // prompt=login asks for a new sign-in despite the session; select_account and consent change nothing locally.
     const session = authz.prompt === 'login' ? undefined : browserSession(ctx, request)
+    const { identityProvider } = authz
+    if (identityProvider !== undefined) return reply.redirect(federatedAuthorize(ctx, { ...authz, identityProvider }, session))
     if (session !== undefined) return reply.redirect(codeRedirect(ctx, authz, session.username, session.authTime))
-    if (authz.prompt === 'none') {
-      return reply.redirect(withParams(authz.redirectUri, { error: 'login_required', state: authz.state }))
-    }
+    if (authz.prompt === 'none') return reply.redirect(loginRequired(authz))
     return reply.redirect(`${ctx.urls.domain}/login?${authz.query}`)
   })
 
@@ -58,8 +52,7 @@ export function registerBrowserRoutes (app: FastifyInstance, ctx: Context): void
     ctx.requests.login++
     const outcome = checkAuthorizeRequest(ctx, queryParams(request))
     if (outcome.kind !== 'ok') return answerFailure(reply, outcome)
-    const { query, client } = outcome.request
-    return sendHtml(reply, 200, signInPage({ action: `/login?${query}`, clientId: client.clientId }))
+    return sendHtml(reply, 200, signInPage(pageInput(ctx, outcome.request)))
   })
 
   app.post('/login', async (request, reply) => {
@@ -72,25 +65,15 @@ export function registerBrowserRoutes (app: FastifyInstance, ctx: Context): void
     const username = form.get('username')
     const password = form.get('password')
     const user = findUser(ctx, username)
-    if (user === undefined || password === undefined || !safeEqual(password, user.password)) {
+    // Federated users have no password in the pool: only their provider signs them in.
+    if (user === undefined || user.identity !== undefined || password === undefined || !safeEqual(password, user.password)) {
       // Cognito's managed login re-renders the form with status 200 and exactly this message.
-      return sendHtml(reply, 200, signInPage({
-        action: `/login?${authz.query}`,
-        clientId: authz.client.clientId,
+      return sendHtml(reply, 200, signInPage(pageInput(ctx, authz, {
         ...(username !== undefined ? { username } : {}),
         error: 'Incorrect username or password.'
-      }))
+      })))
     }
-    const authTime = nowSeconds(ctx)
-    ctx.stores.deleteBrowserSession(request.cookies[SESSION_COOKIE])
-    // Not Secure: the server speaks plain HTTP on loopback. Lax still lets the top-level authorize navigation send it.
-    reply.setCookie(SESSION_COOKIE, ctx.stores.createBrowserSession(user.username, authTime), {
-      path: '/',
-      httpOnly: true,
-      sameSite: 'lax',
-      maxAge: BROWSER_SESSION_SECONDS
-    })
-    return reply.redirect(codeRedirect(ctx, authz, user.username, authTime))
+    return signInBrowser(ctx, request, reply, authz, user.username)
   })
 
   // Cognito's /logout only ends the managed-login session; tokens stay valid until revoked or expired.

@@ -49,10 +49,9 @@ async function userInfo (ctx: Context, request: FastifyRequest, reply: FastifyRe
   }
   const scopes = typeof claims.scope === 'string' ? claims.scope.split(' ') : []
   if (claims.token_use !== 'access' || !scopes.includes('openid') || ctx.stores.isAccessTokenRevoked(claims)) return refuse()
-  const user = ctx.config.users.find(candidate => candidate.sub === claims.sub)
-  if (user === undefined || findUser(ctx, typeof claims.username === 'string' ? claims.username : undefined) !== user) {
-    return refuse()
-  }
+  // Machine tokens have no username, so they end here too (they also lack openid).
+  const user = findUser(ctx, typeof claims.username === 'string' ? claims.username : undefined)
+  if (user === undefined || user.sub !== claims.sub) return refuse()
   return reply.code(200).type('application/json;charset=UTF-8').send({
     sub: user.sub,
     ...releasedAttributes(userAttributes(user), scopes),

@@ -6,8 +6,9 @@ import { createContext, trackRunningPool } from './context.js'
 import { errorPage, sendHtml } from './html.js'
 import { oauthError, pathOnly } from './http.js'
 import { KeyRing } from './keys.js'
-import { mintAccessToken, mintIdToken } from './mint.js'
+import { mintAccessToken, mintIdToken, mintMachineToken } from './mint.js'
 import { registerBrowserRoutes } from './routes-browser.js'
+import { registerFederationRoutes } from './routes-federation.js'
 import { registerSessionRoutes } from './routes-session.js'
 import { registerTokenRoute } from './routes-token.js'
 import { registerWellKnownRoutes } from './routes-well-known.js'
@@ -19,7 +20,10 @@ const BACK_CHANNEL = new Set(['/oauth2/token', '/oauth2/revoke', '/oauth2/userIn
 function handleError (error: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
   const status = typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 400
   if (error.statusCode === undefined || error.statusCode >= 500) request.log.error({ code: error.code }, 'local-cognito: unexpected error')
-  if (BACK_CHANNEL.has(pathOnly(request.url))) return oauthError(reply, status, 'invalid_request')
+  const path = pathOnly(request.url)
+  // The back channel's CORS header must survive failures too, or a browser hides the error from the app.
+  if (path === '/oauth2/token' || path === '/oauth2/revoke') reply.header('access-control-allow-origin', '*')
+  if (BACK_CHANNEL.has(path)) return oauthError(reply, status, 'invalid_request')
   return sendHtml(reply, status, errorPage('The request could not be processed.'))
 }
 
@@ -39,6 +43,7 @@ export async function startLocalCognito (options: LocalCognitoOptions = {}): Pro
   app.setErrorHandler(handleError)
   registerWellKnownRoutes(app, ctx)
   registerBrowserRoutes(app, ctx)
+  registerFederationRoutes(app, ctx)
   registerTokenRoute(app, ctx)
   registerSessionRoutes(app, ctx)
 
@@ -58,12 +63,14 @@ export async function startLocalCognito (options: LocalCognitoOptions = {}): Pro
     region: config.region,
     clients: config.clients,
     users: config.users,
+    identityProviders: config.identityProviders,
     requests: ctx.requests,
     get lastAuthorizeQuery () {
       return ctx.lastAuthorizeQuery
     },
     mintAccessToken: async (username, clientId, overrides) => mintAccessToken(ctx, username, clientId, overrides),
     mintIdToken: async (username, clientId, overrides) => mintIdToken(ctx, username, clientId, overrides),
+    mintMachineToken: async (clientId, overrides) => mintMachineToken(ctx, clientId, overrides),
     rotateKeys: async () => { await ctx.keys.rotate() },
     setJwksAvailable: (available) => { ctx.jwksAvailable = available },
     revokeAllSessions: () => { ctx.stores.revokeAll() },

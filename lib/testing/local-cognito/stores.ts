@@ -96,9 +96,10 @@ export class Stores {
     return typeof originJti === 'string' ? this.#sessions.get(originJti) : undefined
   }
 
-  putRefreshToken (session: TokenSession, validitySeconds: number): string {
+  /** `expiresAt` in ms: rotation passes the replaced token's expiry on, so the chain never outlives the sign-in. */
+  putRefreshToken (session: TokenSession, expiresAt: number): string {
     const value = newRefreshToken()
-    this.#refreshTokens.set(value, { session, expiresAt: this.#now() + validitySeconds * 1000 })
+    this.#refreshTokens.set(value, { session, expiresAt })
     return value
   }
 

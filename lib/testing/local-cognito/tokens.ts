@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { nowSeconds, type Context } from './context.js'
+import { identitiesClaim } from './federation.js'
 import { atHash, merge, signJwt } from './jwt.js'
 import type { TokenSession } from './stores.js'
 import type { ResolvedClient, ResolvedUser } from './types.js'
@@ -26,18 +27,23 @@ export interface TokenResponse {
 
 const VERIFIED_FLAGS = new Set(['email_verified', 'phone_number_verified'])
 
-/** The user's attributes as Cognito stores them: every value a string, verified flags included. */
+/**
+ * The user's attributes as Cognito stores them: every value a string, verified flags included. A federated user
+ * has only what its attribute mapping gives, plus `identities` as a JSON string (how Cognito stores that
+ * attribute; that userInfo releases it in this form is observed, not documented).
+ */
 export function userAttributes (user: ResolvedUser): Record<string, string> {
   const attributes: Record<string, string> = { ...user.attributes }
+  if (user.identity !== undefined) attributes.identities = JSON.stringify(identitiesClaim(user.identity))
   if (user.name !== undefined) attributes.name = user.name
   if (user.phoneNumber !== undefined) {
     attributes.phone_number = user.phoneNumber
     // Seeded test users count as verified unless an attribute says otherwise, matching emailVerified's default.
-    attributes.phone_number_verified ??= 'true'
+    if (user.identity === undefined) attributes.phone_number_verified ??= 'true'
   }
   if (user.email !== undefined) {
     attributes.email = user.email
-    attributes.email_verified = String(user.emailVerified ?? true)
+    if (user.emailVerified !== undefined) attributes.email_verified = String(user.emailVerified)
   }
   return attributes
 }
@@ -68,7 +74,7 @@ export function accessTokenClaims (ctx: Context, input: ClaimsInput): Record<str
 }
 
 export function idTokenClaims (ctx: Context, input: ClaimsInput, extra: { accessToken?: string, nonce?: string }): Record<string, unknown> {
-  const { email, email_verified: emailVerified, ...rest } = userAttributes(input.user)
+  const { email, email_verified: emailVerified, identities: _string, ...rest } = userAttributes(input.user)
   const attributes: Record<string, unknown> = {}
   for (const [name, value] of Object.entries(rest)) {
     attributes[name] = VERIFIED_FLAGS.has(name) ? value === 'true' : value
@@ -84,6 +90,7 @@ export function idTokenClaims (ctx: Context, input: ClaimsInput, extra: { access
     ...(extra.nonce !== undefined ? { nonce: extra.nonce } : {}),
     ...(revocation ? { origin_jti: input.originJti } : {}),
     aud: input.clientId,
+    ...(input.user.identity !== undefined ? { identities: identitiesClaim(input.user.identity) } : {}),
     event_id: input.eventId,
     token_use: 'id',
     auth_time: input.authTime,
@@ -92,6 +99,33 @@ export function idTokenClaims (ctx: Context, input: ClaimsInput, extra: { access
     iat: input.iat,
     ...(revocation ? { jti: randomUUID() } : {}),
     ...(email !== undefined ? { email } : {})
+  }
+}
+
+export interface MachineClaimsInput {
+  clientId: string
+  scopes: string[]
+  iat: number
+  exp: number
+}
+
+/**
+ * A client_credentials access token. There is no user, so `sub` is the client id and there is no `username`,
+ * `cognito:groups`, `event_id` or `origin_jti` (no refresh token to revoke). AWS does not document this claim set;
+ * it is what real machine tokens carry, in their order.
+ */
+export function machineAccessTokenClaims (ctx: Context, input: MachineClaimsInput): Record<string, unknown> {
+  return {
+    sub: input.clientId,
+    token_use: 'access',
+    scope: input.scopes.join(' '),
+    auth_time: input.iat,
+    iss: ctx.urls.issuer,
+    exp: input.exp,
+    iat: input.iat,
+    version: 2,
+    jti: randomUUID(),
+    client_id: input.clientId
   }
 }
 
@@ -108,7 +142,7 @@ export function issueTokens (
   client: ResolvedClient,
   user: ResolvedUser,
   session: TokenSession,
-  options: { nonce?: string, withRefreshToken: boolean }
+  options: { nonce?: string, withRefreshToken: boolean, refreshTokenExpiresAt?: number }
 ): TokenResponse {
   const iat = nowSeconds(ctx)
   const base = {
@@ -128,8 +162,9 @@ export function issueTokens (
       ...(options.nonce !== undefined ? { nonce: options.nonce } : {})
     }))
     : undefined
+  // A rotated refresh token inherits the expiry of the one it replaces: rotation never extends a sign-in.
   const refreshToken = options.withRefreshToken
-    ? ctx.stores.putRefreshToken(session, client.refreshTokenValiditySeconds)
+    ? ctx.stores.putRefreshToken(session, options.refreshTokenExpiresAt ?? ctx.config.now() + client.refreshTokenValiditySeconds * 1000)
     : undefined
   // Member order and the absence of `scope` follow Cognito's answer.
   return {

@@ -14,25 +14,44 @@ export interface LocalCognitoUser {
   attributes?: Record<string, string>
 }
 
+/** Cognito's `AllowedOAuthFlows` without the implicit grant, which these clients never allow. */
+export type LocalCognitoOAuthFlow = 'code' | 'client_credentials'
+
 export interface LocalCognitoClient {
   clientId: string
   /** Present means a confidential client (HTTP Basic or body authentication, as Cognito accepts both). */
   clientSecret?: string
-  /** `redirect_uri` must match one of these exactly. */
+  /** `redirect_uri` must match one of these exactly. A machine-to-machine client has none: pass `[]`. */
   callbackUrls: string[]
   /** Allowed sign-out URLs for `/logout?logout_uri=`. */
   logoutUrls?: string[]
-  /** Default: openid, email, phone, profile, aws.cognito.signin.user.admin and every resource-server scope. */
+  /**
+   * Cognito's `AllowedOAuthFlows`. Default `['code']` (browser sign-in, plus `refresh_token`).
+   * `['client_credentials']` makes a machine-to-machine client, with Cognito's rules checked at start: it needs a
+   * `clientSecret`, cannot also allow `'code'`, and its scopes must be resource-server scopes only.
+   */
+  allowedOAuthFlows?: LocalCognitoOAuthFlow[]
+  /**
+   * Default: openid, email, phone, profile, aws.cognito.signin.user.admin and every resource-server scope; for a
+   * `client_credentials` client, every resource-server scope only.
+   */
   allowedScopes?: string[]
   /** Default 3600. Unlike Cognito there is no 5-minute minimum, so tests can use 1-2 s. */
   accessTokenValiditySeconds?: number
   /** Default 3600. */
   idTokenValiditySeconds?: number
-  /** Default 30 days. */
+  /**
+   * Default 30 days. Counted from the sign-in: a rotated refresh token keeps the expiry of the one it replaces,
+   * as with Cognito, so rotation never extends a session.
+   */
   refreshTokenValiditySeconds?: number
   /** Default false: a refresh answers without a new refresh token. */
   refreshTokenRotation?: boolean
-  /** 0 to 60 as with Cognito; default 10. */
+  /**
+   * How long a rotated-away refresh token keeps working, 0 to 60 as with Cognito's `RetryGracePeriodSeconds`.
+   * Default 0 (the old token dies at once). AWS documents the range but no default, so set it to what your app
+   * client uses.
+   */
   rotationGracePeriodSeconds?: number
   /** Default true: tokens carry `jti`/`origin_jti` and `/oauth2/revoke` works. */
   enableTokenRevocation?: boolean
@@ -41,6 +60,43 @@ export interface LocalCognitoClient {
 export interface LocalCognitoResourceServer {
   identifier: string
   scopes: string[]
+}
+
+/** Cognito's `ProviderType`: the four social providers, or a generic OIDC or SAML provider. */
+export type LocalCognitoProviderType = 'Google' | 'Facebook' | 'LoginWithAmazon' | 'SignInWithApple' | 'OIDC' | 'SAML'
+
+/**
+ * The one user a simulated provider signs in. As with Cognito's attribute mapping, the user has exactly the
+ * attributes given here: nothing defaults to verified.
+ */
+export interface LocalCognitoFederatedUser {
+  /** The user's id at the provider (Google's `sub`, a SAML NameID); the username becomes `<provider name>_<id>`. */
+  id: string
+  /** Default: a random UUID fixed at start. */
+  sub?: string
+  email?: string
+  /** Default: no `email_verified` at all, as when the attribute mapping does not map it. */
+  emailVerified?: boolean
+  phoneNumber?: string
+  name?: string
+  /** Groups besides the automatic `<userPoolId>_<provider name>` group every federated user is in. */
+  groups?: string[]
+  attributes?: Record<string, string>
+  /** When Cognito first saw the user, in ms, for `identities[].dateCreated`. Default: the pool's start time. */
+  dateCreated?: number
+}
+
+export interface LocalCognitoIdentityProvider {
+  /**
+   * Cognito's provider name, e.g. 'Google' or 'MyCorpSAML': `/oauth2/authorize?identity_provider=<name>` signs the
+   * provider's user in, and the name prefixes the username and the automatic group.
+   */
+  name: string
+  /** Default: `name` for Google, Facebook, LoginWithAmazon and SignInWithApple, else 'OIDC'. */
+  providerType?: LocalCognitoProviderType
+  /** `identities[].issuer`. Default null, as Cognito shows for social providers. */
+  issuer?: string | null
+  user: LocalCognitoFederatedUser
 }
 
 export interface LocalCognitoOptions {
@@ -58,6 +114,15 @@ export interface LocalCognitoOptions {
   clients?: LocalCognitoClient[]
   /** `{ identifier: 'orders', scopes: ['read'] }` gives the scope 'orders/read'. */
   resourceServers?: LocalCognitoResourceServer[]
+  /** Simulated federated providers (Google, SAML, ...). Default none. */
+  identityProviders?: LocalCognitoIdentityProvider[]
+  /**
+   * Which sign-in pages the domain serves, Cognito's branding version. Default 'managed-login', which honours
+   * `prompt=login` (sign in again despite the 1-hour `cognito` session cookie) and `prompt=none` (never show a
+   * page: `login_required` instead), and accepts `select_account` and `consent`, which only matter to external
+   * providers. 'classic-hosted-ui' ignores `prompt` entirely.
+   */
+  loginUi?: 'managed-login' | 'classic-hosted-ui'
   /** Clock in milliseconds, default Date.now; every iat/exp/auth_time and every expiry uses it. */
   now?: () => number
   /** Default false. */
@@ -76,9 +141,12 @@ export interface LocalCognitoTokenOverrides {
 export interface LocalCognitoRequestCounters {
   authorize: number
   login: number
+  /** GET and POST of a simulated provider's sign-in page. */
+  federatedLogin: number
   token: number
   tokenAuthorizationCode: number
   tokenRefresh: number
+  tokenClientCredentials: number
   userInfo: number
   revoke: number
   logout: number
@@ -98,12 +166,25 @@ export interface LocalCognito {
   clients: LocalCognitoClient[]
   /** With `sub` and the other defaults filled in. */
   users: LocalCognitoUser[]
+  /** With `providerType`, `issuer` and the user's `sub` and `dateCreated` filled in. */
+  identityProviders: LocalCognitoIdentityProvider[]
   /** Live counters. */
   requests: LocalCognitoRequestCounters
   /** The query of the last `/oauth2/authorize` call. */
   lastAuthorizeQuery: Record<string, string> | undefined
+  /**
+   * A signed access token for a user of this pool (a federated one by its `<provider>_<id>` username too).
+   * Returns a Promise, unlike `createTokenIssuer().mintAccessToken()`, which returns the token itself.
+   */
   mintAccessToken (username: string, clientId: string, overrides?: LocalCognitoTokenOverrides): Promise<string>
+  /** A signed ID token; a Promise, unlike `createTokenIssuer().mintIdToken()`. */
   mintIdToken (username: string, clientId: string, overrides?: LocalCognitoTokenOverrides & { nonce?: string }): Promise<string>
+  /**
+   * A machine-to-machine access token as the `client_credentials` grant gives: `sub` = `client_id` = `clientId`, no
+   * user claims. `scopes` default to the client's resource-server scopes. A Promise, unlike
+   * `createTokenIssuer().mintMachineToken()`.
+   */
+  mintMachineToken (clientId: string, overrides?: LocalCognitoTokenOverrides & { scopes?: string[] }): Promise<string>
   /**
    * New key pairs with new kids; the old kids leave the JWKS. Until then the pool signs with the two key pairs every
    * pool and token issuer of this process starts with (generated once, to keep test suites fast; each pool has its
@@ -117,6 +198,16 @@ export interface LocalCognito {
   close (): Promise<void>
 }
 
-export type ResolvedUser = LocalCognitoUser & { sub: string }
+/** A federated user's link to its provider: what the ID token's `identities` claim describes. */
+export interface ResolvedIdentity {
+  providerName: string
+  providerType: LocalCognitoProviderType
+  userId: string
+  issuer: string | null
+  dateCreated: number
+}
+
+/** Federated users carry `identity`; the sign-in form refuses them (their password is empty), only their provider signs them in. */
+export type ResolvedUser = LocalCognitoUser & { sub: string, identity?: ResolvedIdentity }
 
 export type ResolvedClient = LocalCognitoClient & Required<Omit<LocalCognitoClient, 'clientSecret'>>
