@@ -26,6 +26,24 @@ export interface RealCognitoConfig {
 }
 
 export const DEFAULT_PORT = 3000
+/** Where Cognito's /logout sends the browser back to: a page of its own, so the app can say "you are signed out". */
+export const SIGNED_OUT_PATH = '/signed-out'
+
+/** The app's addresses as the browser and Cognito see them. */
+export interface AppUrls {
+  home: string
+  redirectUri: string
+  logoutUri: string
+}
+
+/**
+ * Every address of the app that leaves the process (the banner, the plugin's options, the IdP's allowed callback
+ * and sign-out URLs) comes from here, so they can never disagree: cookies are per host, and a sign-in started on
+ * http://localhost:3000 cannot finish on http://127.0.0.1:3000.
+ */
+export function appUrls (baseUrl: string): AppUrls {
+  return { home: `${baseUrl}/`, redirectUri: `${baseUrl}/login/redirect`, logoutUri: `${baseUrl}${SIGNED_OUT_PATH}` }
+}
 export const DEFAULT_LOCAL_COGNITO_PORT = 9339
 
 type Env = Record<string, string | undefined>
@@ -36,8 +54,19 @@ function read (env: Env, name: string): string | undefined {
   return value === undefined || value === '' ? undefined : value
 }
 
+/** The demo serves from `/` of one origin: a path, query or fragment in APP_BASE_URL could never match its routes. */
 function readBaseUrl (env: Env, fallback: string): string {
-  return (read(env, 'APP_BASE_URL') ?? fallback).replace(/\/+$/, '')
+  const value = read(env, 'APP_BASE_URL') ?? fallback
+  let url: URL | undefined
+  try {
+    url = new URL(value)
+  } catch {}
+  const originOnly = url !== undefined && ['http:', 'https:'].includes(url.protocol) && url.pathname === '/' &&
+    url.search === '' && url.hash === '' && url.username === '' && url.password === ''
+  if (url === undefined || !originOnly) {
+    throw new Error(`APP_BASE_URL must be the app's origin (scheme, host and port, no path), such as http://localhost:3000, got "${value}"`)
+  }
+  return url.origin
 }
 
 function readPort (env: Env, name: string, fallback: number): number {

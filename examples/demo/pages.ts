@@ -1,11 +1,9 @@
-import type { CognitoAccessTokenPayload, CognitoUser } from 'fastify-cognito'
+import type { CognitoAccessTokenPayload, CognitoIdTokenPayload, CognitoUser } from 'fastify-cognito'
+import {
+  escapeHtml, formatExpiry, formatTime, groupTags, layout, loginHref, logoutForm, notice, sessionActions, type Paths
+} from './layout.js'
 
-const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }
-
-/** Every value that comes from a user, a token or a request goes through here before it reaches HTML. */
-export function escapeHtml (value: unknown): string {
-  return String(value).replace(/[&<>"']/g, char => ESCAPES[char] ?? char)
-}
+export { escapeHtml, type Paths } from './layout.js'
 
 /** A demo user as the home page shows it (local mode only). */
 export interface DemoUser {
@@ -14,141 +12,115 @@ export interface DemoUser {
   groups: string[]
 }
 
-export interface Paths {
-  login: string
-  logout: string
-  refresh: string
+export interface HomeInput {
+  paths: Paths
+  idp: string
+  users: DemoUser[]
+  /** Who is signed in, or null. */
+  user: CognitoUser | null
+  /** Just back from Cognito's /logout. */
+  signedOut: boolean
 }
 
-const STYLE = `
-body { font: 16px/1.5 system-ui, sans-serif; color: #1d2733; background: #eef1f5; margin: 0; }
-header { background: #232f3e; color: #fff; padding: .8rem 2rem; display: flex; gap: 1.5rem; align-items: center; }
-header a { color: #fff; }
-header strong { margin-right: auto; }
-main { max-width: 44rem; margin: 2rem auto; background: #fff; padding: 1.5rem 2rem 2rem; border-radius: 8px; box-shadow: 0 1px 4px #0002; }
-h1 { margin-top: 0; font-size: 1.6rem; }
-table { border-collapse: collapse; width: 100%; margin: 1rem 0; }
-th, td { text-align: left; padding: .45rem .6rem; border-bottom: 1px solid #dde3ea; vertical-align: top; }
-th { width: 11rem; color: #4a5868; font-weight: 600; }
-code { background: #f1f3f6; padding: 0 .25rem; border-radius: 3px; }
-.actions { display: flex; gap: .8rem; align-items: center; flex-wrap: wrap; }
-.actions form { margin: 0; }
-button, .button { font: inherit; padding: .45rem 1.1rem; border-radius: 4px; border: 0; background: #ec7211; color: #fff; cursor: pointer; text-decoration: none; display: inline-block; }
-button.secondary { background: #4a5868; }
-.tag { display: inline-block; background: #e3f1e6; color: #1e6b33; border-radius: 3px; padding: 0 .4rem; margin-right: .3rem; }
-.muted { color: #6b7785; }
-.error { color: #b3261e; }
-#refresh-status { color: #1e6b33; }
-`
-
-function layout (title: string, body: string): string {
-  return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escapeHtml(title)} · fastify-cognito demo</title>
-<style>${STYLE}</style>
-</head>
-<body>
-<header><strong>fastify-cognito demo</strong><a href="/">Home</a><a href="/private">Private</a><a href="/admin">Admin</a><a href="/token">Token</a></header>
-<main>
-${body}
-</main>
-</body>
-</html>
-`
+function groupSummary (groups: readonly string[]): string {
+  return groups.length === 0 ? 'no groups' : `groups: ${groups.map(escapeHtml).join(', ')}`
 }
 
-function groupTags (groups: readonly string[]): string {
-  return groups.length === 0
-    ? '<span class="muted">none</span>'
-    : groups.map(group => `<span class="tag">${escapeHtml(group)}</span>`).join('')
+function sessionStatus (input: HomeInput): string {
+  const { user, paths } = input
+  if (user === null) {
+    return `<section class="status" id="session-status">
+<p><span class="status-dot"></span><strong>Not signed in.</strong> <span class="muted">${input.users.length > 0 ? 'Use one of the demo users below.' : 'Use a user of your user pool.'}</span></p>
+<div class="actions"><a id="login" class="button" href="${escapeHtml(loginHref(paths, '/private'))}">Sign in</a></div>
+</section>`
+  }
+  return `<section class="status signed-in" id="session-status">
+<p><span class="status-dot"></span>Signed in as <strong id="signed-in-user">${escapeHtml(user.username)}</strong> <span class="muted">(${groupSummary(user.groups)})</span></p>
+<div class="actions"><a class="button" href="/private">Your page</a><a class="button quiet" href="/token">Tokens</a>${logoutForm(paths)}</div>
+</section>`
 }
 
-function expiry (exp: number, now = Date.now()): string {
-  const minutes = Math.round((exp * 1000 - now) / 60000)
-  return `${new Date(exp * 1000).toISOString()} <span class="muted">(in ${minutes} min)</span>`
-}
-
-export function homePage (input: { paths: Paths, idp: string, users: DemoUser[] }): string {
+export function homePage (input: HomeInput): string {
+  const signedOut = input.signedOut && input.user === null
+    ? notice('success', '<strong>You are signed out.</strong> The session cookie is gone and the refresh token is revoked.', 'signed-out')
+    : ''
   const users = input.users.length === 0
     ? ''
     : `<h2>Demo users</h2>
-<table>
-<tr><th>Username</th><th>Password</th><th>Groups</th></tr>
+<table class="users">
+<thead><tr><th>Username</th><th>Password</th><th>Groups</th></tr></thead>
+<tbody>
 ${input.users.map(user => `<tr><td><code>${escapeHtml(user.username)}</code></td><td><code>${escapeHtml(user.password)}</code></td><td>${groupTags(user.groups)}</td></tr>`).join('\n')}
+</tbody>
 </table>`
-  return layout('Home', `<h1>Sign in with Cognito</h1>
+  return layout('Home', 'home', `${signedOut}<h1>Cognito sign-in for Fastify</h1>
 <p>This app signs users in with ${escapeHtml(input.idp)} through <code>fastify-cognito</code>: authorization code with PKCE,
 an encrypted session cookie, and route guards for signed-in users and groups.</p>
-<p class="actions"><a id="login" class="button" href="${escapeHtml(`${input.paths.login}?returnTo=${encodeURIComponent('/private')}`)}">Login</a>
-<span class="muted">then see <a href="/private">/private</a>, <a href="/admin">/admin</a> (group <code>admin</code>) and <a href="/token">/token</a></span></p>
-${users}`)
+${sessionStatus(input)}
+${users}
+<h2>What to try</h2>
+<ul>
+<li><a href="/private">/private</a>: who you are. Any signed-in user; <code>requireAuth()</code> sends others to sign in.</li>
+<li><a href="/admin">/admin</a>: members of the group <code>admin</code> only. Others get a 403 page.</li>
+<li><a href="/token">/token</a>: the decoded claims of the access and ID tokens, with Refresh (also as <a href="/token.json">JSON</a>).</li>
+</ul>`)
 }
 
 export function privatePage (user: CognitoUser, token: CognitoAccessTokenPayload, paths: Paths): string {
-  return layout('Private', `<h1>Hello, <span id="username">${escapeHtml(user.username)}</span></h1>
+  return layout('Private', 'private', `<h1>Hello, <span id="username">${escapeHtml(user.username)}</span></h1>
 <p>You are signed in. This page is guarded by <code>app.cognito.requireAuth()</code>.</p>
-<table>
+<table class="kv">
 <tr><th>Username</th><td>${escapeHtml(user.username)}</td></tr>
 <tr><th>Email</th><td id="email">${user.email === undefined ? '<span class="muted">none</span>' : escapeHtml(user.email)}${user.emailVerified === true ? ' <span class="muted">(verified)</span>' : ''}</td></tr>
 <tr><th>Groups</th><td id="groups">${groupTags(user.groups)}</td></tr>
 <tr><th>Subject</th><td><code>${escapeHtml(user.sub)}</code></td></tr>
 <tr><th>Scopes</th><td>${escapeHtml(user.scopes.join(' '))}</td></tr>
-<tr><th>Access token expires</th><td id="expiry">${expiry(token.exp)}</td></tr>
+<tr><th>Access token expires</th><td id="expiry">${escapeHtml(formatExpiry(token.exp))}</td></tr>
 </table>
-<div class="actions">
-<button id="refresh" type="button" data-refresh-path="${escapeHtml(paths.refresh)}">Refresh tokens</button>
-<form method="post" action="${escapeHtml(paths.logout)}"><button id="logout" class="secondary" type="submit">Logout</button></form>
-<span id="refresh-status" role="status"></span>
-</div>
-<script src="/assets/private.js"></script>`)
+${sessionActions(paths)}`)
 }
-
-/** Served as /assets/private.js, so the pages' CSP needs no 'unsafe-inline' for scripts. */
-export const PRIVATE_SCRIPT = `
-const button = document.getElementById('refresh')
-const status = document.getElementById('refresh-status')
-button.addEventListener('click', async () => {
-  button.disabled = true
-  try {
-    const response = await fetch(button.dataset.refreshPath, { method: 'POST' })
-    if (!response.ok) {
-      status.className = 'error'
-      status.textContent = 'Refresh failed (' + response.status + '): sign in again'
-      return
-    }
-    const { expiresAt } = await response.json()
-    const minutes = Math.round((expiresAt * 1000 - Date.now()) / 60000)
-    document.getElementById('expiry').textContent = new Date(expiresAt * 1000).toISOString() + ' (in ' + minutes + ' min)'
-    status.className = ''
-    status.textContent = 'Tokens refreshed at ' + new Date().toLocaleTimeString()
-  } finally {
-    button.disabled = false
-  }
-})
-`
 
 export function adminPage (user: CognitoUser): string {
-  return layout('Admin', `<h1>Admin area</h1>
-<p>Welcome, <strong>${escapeHtml(user.username)}</strong>. Only members of the group <code>admin</code> see this page
-(<code>requireAuth({ groups: ['admin'] })</code>).</p>
-<p>Your groups: ${groupTags(user.groups)}</p>`)
+  return layout('Admin', 'admin', `<h1>Admin area</h1>
+${notice('success', `Welcome, <strong>${escapeHtml(user.username)}</strong>. You are in the group <code>admin</code>.`)}
+<p>Only members of the group <code>admin</code> see this page: it is guarded by
+<code>requireAuth({ groups: ['admin'] })</code>. Signed-in users outside the group get a 403 page, never a login loop.</p>
+<p>Your groups: ${groupTags(user.groups)}</p>
+<div class="actions"><a class="button quiet" href="/private">Your page</a><a class="button quiet" href="/token">Tokens</a></div>`)
 }
 
-export function forbiddenPage (missingGroups: readonly string[], missingScopes: readonly string[]): string {
-  const missing = [
-    ...missingGroups.map(group => `the group <code>${escapeHtml(group)}</code>`),
-    ...missingScopes.map(scope => `the scope <code>${escapeHtml(scope)}</code>`)
-  ]
-  return layout('Forbidden', `<h1>403 · Not allowed</h1>
-<p class="error">You are signed in, but this page needs ${missing.length === 0 ? 'more permissions' : missing.join(' and ')}.</p>
-<p>To see it, log out on <a href="/private">your page</a> and sign in as a member of that group.</p>`)
+/** Claims that are epoch seconds: shown with their date too. */
+const TIME_CLAIMS = new Set(['exp', 'iat', 'auth_time', 'nbf'])
+
+function claimValue (name: string, value: unknown): string {
+  if (TIME_CLAIMS.has(name) && typeof value === 'number') {
+    return `${escapeHtml(value)} <span class="muted">${escapeHtml(name === 'exp' ? formatExpiry(value) : formatTime(value))}</span>`
+  }
+  if (name === 'cognito:groups' && Array.isArray(value)) return groupTags(value.map(String))
+  if (typeof value === 'string') return escapeHtml(value)
+  return `<code>${escapeHtml(JSON.stringify(value))}</code>`
 }
 
-export function errorPage (statusCode: number, code: string, message: string): string {
-  return layout('Error', `<h1>${escapeHtml(statusCode)} · Something went wrong</h1>
-<p class="error"><code>${escapeHtml(code)}</code> ${escapeHtml(message)}</p>
-<p><a href="/">Back to the home page</a></p>`)
+function claimsTable (id: string, claims: Record<string, unknown>): string {
+  const rows = Object.entries(claims).map(([name, value]) => `<tr><th><code>${escapeHtml(name)}</code></th><td>${claimValue(name, value)}</td></tr>`)
+  return `<table class="kv claims" id="${id}">\n${rows.join('\n')}\n</table>`
+}
+
+/** /token: what the guard verified. The tokens themselves stay in the encrypted cookie; only their claims are shown. */
+export function tokenPage (user: CognitoUser, access: CognitoAccessTokenPayload, id: CognitoIdTokenPayload | null, paths: Paths): string {
+  const idSection = id === null
+    ? '<p class="muted">This session has no ID token (the <code>openid</code> scope was not requested).</p>'
+    : claimsTable('id-claims', id)
+  return layout('Token', 'token', `<h1>Tokens</h1>
+<p>The verified claims of the tokens of <strong>${escapeHtml(user.username)}</strong>'s session, decoded on the server.
+Also as <a id="token-json" href="/token.json">JSON</a>.</p>
+<table class="kv">
+<tr><th>Access token expires</th><td id="expiry">${escapeHtml(formatExpiry(access.exp))}</td></tr>
+<tr><th>ID token expires</th><td id="id-expiry">${id === null ? '<span class="muted">no ID token</span>' : escapeHtml(formatExpiry(id.exp))}</td></tr>
+</table>
+${sessionActions(paths, { reload: true })}
+<h2>Access token <span class="muted">token_use: access, sent to APIs as a Bearer token</span></h2>
+${claimsTable('access-claims', access)}
+<h2>ID token <span class="muted">token_use: id, who signed in</span></h2>
+${idSection}`)
 }

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url'
 import type { FastifyCognitoOptions } from 'fastify-cognito'
 import { startLocalCognito, type LocalCognito } from 'fastify-cognito/testing'
 import { buildDemoApp } from './app.js'
-import { readConfig, type DemoConfig } from './config.js'
+import { appUrls, readConfig, type AppUrls, type DemoConfig } from './config.js'
 import type { DemoUser } from './pages.js'
 
 const envFile = fileURLToPath(new URL('../../.env', import.meta.url))
@@ -19,6 +19,7 @@ const DEMO_USERS = [
 const LOCAL_CLIENT_ID = 'demo-app-client'
 
 interface Setup {
+  urls: AppUrls
   cognito: FastifyCognitoOptions
   idpLabel: string
   users: DemoUser[]
@@ -26,10 +27,12 @@ interface Setup {
 }
 
 async function setUp (config: DemoConfig): Promise<Setup> {
-  const uris = { redirectUri: `${config.baseUrl}/login/redirect`, logoutUri: `${config.baseUrl}/` }
+  const urls = appUrls(config.baseUrl)
+  const uris = { redirectUri: urls.redirectUri, logoutUri: urls.logoutUri }
   if (config.cognito !== undefined) {
     const { userPoolId, clientId, clientSecret, domain, issuer } = config.cognito
     return {
+      urls,
       cognito: {
         userPoolId,
         clientId,
@@ -52,6 +55,7 @@ async function setUp (config: DemoConfig): Promise<Setup> {
     clients: [{ clientId: LOCAL_CLIENT_ID, callbackUrls: [uris.redirectUri], logoutUrls: [uris.logoutUri], accessTokenValiditySeconds: 900 }]
   })
   return {
+    urls,
     cognito: { userPoolId: idp.userPoolId, clientId: LOCAL_CLIENT_ID, domain: idp.domain, issuer: idp.issuer, ...uris, sessionSecret: config.sessionSecret },
     idpLabel: 'the local Cognito-compatible identity provider',
     users: idp.users.map(user => ({ username: user.username, password: user.password, groups: user.groups ?? [] })),
@@ -59,10 +63,13 @@ async function setUp (config: DemoConfig): Promise<Setup> {
   }
 }
 
-function banner (config: DemoConfig, setup: Setup): string {
-  const lines = ['', 'fastify-cognito demo', '', `  App:            ${config.baseUrl}/`]
+/** The one address to open, and the two URLs a real app client must allow (the local IdP allows them already). */
+function banner (setup: Setup): string {
+  const { urls } = setup
+  const lines = ['', 'fastify-cognito demo', '', `  App:            ${urls.home}`]
   if (setup.idp === undefined) {
     lines.push(`  Cognito:        ${setup.cognito.domain} (user pool ${setup.cognito.userPoolId}, app client ${setup.cognito.clientId})`)
+    lines.push(`  Callback URL:   ${urls.redirectUri}`, `  Sign-out URL:   ${urls.logoutUri}`)
   } else {
     lines.push(`  Local Cognito:  ${setup.idp.domain} (user pool ${setup.idp.userPoolId}, app client ${LOCAL_CLIENT_ID})`, '  Demo users:')
     for (const user of setup.users) {
@@ -70,14 +77,14 @@ function banner (config: DemoConfig, setup: Setup): string {
       lines.push(`    ${user.username.padEnd(6)} / ${user.password.padEnd(17)} (${groups})`)
     }
   }
-  lines.push('', `  Open ${config.baseUrl}/ and click Login.`, '', 'Press Ctrl-C to stop.', '')
+  lines.push('', `  Open ${urls.home} and click Sign in.`, '', 'Press Ctrl-C to stop.', '')
   return lines.join('\n')
 }
 
 async function main (): Promise<void> {
   const config = readConfig()
   const setup = await setUp(config)
-  const app = await buildDemoApp({ cognito: setup.cognito, idpLabel: setup.idpLabel, users: setup.users, logLevel: config.logLevel })
+  const app = await buildDemoApp({ baseUrl: config.baseUrl, cognito: setup.cognito, idpLabel: setup.idpLabel, users: setup.users, logLevel: config.logLevel })
 
   let stopping = false
   const stop = async (signal: string): Promise<void> => {
@@ -98,12 +105,13 @@ async function main (): Promise<void> {
   }
 
   try {
-    await app.listen({ host: config.host, port: config.port })
+    // Fastify's own line (LOG_LEVEL=info) would name the socket address, a second address to open: name the one.
+    await app.listen({ host: config.host, port: config.port, listenTextResolver: (address) => `Listening on ${address}; open ${setup.urls.home}` })
   } catch (error) {
     await setup.idp?.close()
     throw error
   }
-  console.log(banner(config, setup))
+  console.log(banner(setup))
 }
 
 main().catch((error: unknown) => {
