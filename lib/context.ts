@@ -36,6 +36,8 @@ export interface CognitoContext {
   readonly paths: CognitoPaths
   /** Origin of the app as browsers see it (from redirectUri), for the cross-site checks. */
   readonly appOrigin: string
+  /** Host name (lower case) of the redirect URI: where a sign-in must start to find its cookie again. */
+  readonly callbackHostname: string
   /** Whether sign-in asks for `openid`, so that Cognito must return an ID token. */
   readonly requireIdToken: boolean
 }

@@ -28,6 +28,27 @@ export type CognitoErrorCode =
   | 'FST_COGNITO_IDP_TIMEOUT'
   | 'FST_COGNITO_IDP_BAD_RESPONSE'
 
+/**
+ * Refusals that are part of normal operation: a visitor without a session, an expired token, a missing group, a
+ * stale sign-in tab. Fastify logs 4xx errors at info level with the error's stack; for these a stack says nothing
+ * (the code says it all), so theirs is one line and every refused request logs one short line. Other errors
+ * (misconfiguration, Cognito faults) keep their stack.
+ */
+const EXPECTED_REFUSALS: ReadonlySet<CognitoErrorCode> = new Set<CognitoErrorCode>([
+  'FST_COGNITO_UNAUTHENTICATED',
+  'FST_COGNITO_INVALID_TOKEN',
+  'FST_COGNITO_TOKEN_EXPIRED',
+  'FST_COGNITO_FORBIDDEN',
+  'FST_COGNITO_STEP_UP_REQUIRED',
+  'FST_COGNITO_SESSION_EXPIRED',
+  'FST_COGNITO_CROSS_SITE_REQUEST',
+  'FST_COGNITO_LOGIN_STATE_MISSING',
+  'FST_COGNITO_STATE_MISMATCH',
+  'FST_COGNITO_INVALID_CALLBACK',
+  'FST_COGNITO_AUTHORIZATION_ERROR',
+  'FST_COGNITO_LOGIN_REJECTED'
+])
+
 export class CognitoError extends Error {
   readonly code: CognitoErrorCode
   readonly statusCode: number
@@ -37,6 +58,8 @@ export class CognitoError extends Error {
     this.name = new.target.name
     this.code = code
     this.statusCode = statusCode
+    // V8 formats a stack only when it is read: replacing it also spares that work on every refused request.
+    if (EXPECTED_REFUSALS.has(code)) this.stack = `${this.name} [${code}]: ${message}`
   }
 }
 
@@ -80,10 +103,12 @@ export class CognitoForbiddenError extends CognitoError {
   }
 }
 
-/** The login callback arrived without the transaction cookie set by GET /login (expired, blocked, other browser). */
+/** The login callback arrived without a login in progress in this browser (cookie missing, expired, blocked, other host). */
 export class CognitoLoginStateMissingError extends CognitoError {
   constructor () {
-    super('FST_COGNITO_LOGIN_STATE_MISSING', 400, 'No login in progress: the login transaction cookie is missing or expired')
+    super('FST_COGNITO_LOGIN_STATE_MISSING', 400, 'No login in progress in this browser: the login transaction cookie is missing or expired. ' +
+      'Likely causes: the sign-in was started on another host name than the redirect URI (localhost against 127.0.0.1), ' +
+      'the browser blocks cookies, the sign-in took more than 10 minutes, or an old tab or bookmark of the sign-in page was used')
   }
 }
 

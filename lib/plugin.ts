@@ -77,6 +77,7 @@ async function buildContext (fastify: FastifyInstance, options: ResolvedCognitoO
     autoRefresher: options.autoRefresh ? refresher : undefined,
     paths: Object.freeze({ login: `${prefix}/login`, callback: `${prefix}/login/redirect`, refresh: `${prefix}/refresh`, logout: `${prefix}/logout` }),
     appOrigin: new URL(options.redirectUri).origin,
+    callbackHostname: new URL(options.redirectUri).hostname,
     requireIdToken
   })
 }

@@ -28,96 +28,96 @@ export interface FastifyCognitoOptions {
   /** The user pool id, `<region>_<id>`, e.g. `eu-west-1_AbCdEf123`. */
   userPoolId: string
   /** AWS region; the part of `userPoolId` before `_` unless given (and then it must agree). */
-  region?: string
+  region?: string | undefined
   /** The app client id. */
   clientId: string
   /** The app client secret. Present: a confidential client (HTTP Basic). Absent: a public client (PKCE only). */
-  clientSecret?: string
+  clientSecret?: string | undefined
   /** The managed login (hosted UI) base URL, `https://<prefix>.auth.<region>.amazoncognito.com` or a custom domain. */
   domain: string
   /** Absolute URL of this app's callback route (`<prefix>/login/redirect`), registered as a callback URL on the app client. */
   redirectUri: string
   /** Absolute URL Cognito's /logout sends the user to; must be an allowed sign-out URL of the app client. */
-  logoutUri?: string
+  logoutUri?: string | undefined
   /** OAuth scopes to ask for. Default `['openid', 'email', 'profile']`. */
-  scopes?: string[]
+  scopes?: string[] | undefined
   /** Secret(s) of at least 32 characters for the encrypted cookies. An array rotates: the first encrypts, all decrypt. */
   sessionSecret: string | string[]
   /** Token issuer. Default `https://cognito-idp.<region>.amazonaws.com/<userPoolId>`. */
-  issuer?: string
+  issuer?: string | undefined
   /** JWKS URL. Default `<issuer>/.well-known/jwks.json`. */
-  jwksUri?: string
+  jwksUri?: string | undefined
   /** Mount point of the plugin's routes. Default `''`. */
-  prefix?: string
+  prefix?: string | undefined
   /** Where a login ends when it has no `returnTo`, and where logout ends without `logoutUri`. Default `'/'`. */
-  afterLoginRedirect?: string
+  afterLoginRedirect?: string | undefined
   /** Prefix of the cookie names. Default `'cognito'` (with `__Host-` in front when cookies are Secure). */
-  cookieName?: string
+  cookieName?: string | undefined
   /**
    * Send cookies with the `Secure` attribute. Default: true, and false only when `redirectUri` is
    * `http://localhost` or `http://127.0.0.1` (local development). Setting false elsewhere lets cookies travel in clear text.
    */
-  secureCookies?: boolean
+  secureCookies?: boolean | undefined
   /**
    * Absolute lifetime of a sign-in in seconds: after it the user signs in again even if the refresh token still
    * works. Also the lifetime of the session cookie. Default 30 days (Cognito's default refresh-token lifetime).
    */
-  maxSessionAge?: number
+  maxSessionAge?: number | undefined
   /**
    * Guards refresh an expired (or about to expire, see `refreshSkew`) access token of a session with its refresh
    * token, once per session however many requests wait for it, and go on with the request. Default true.
    */
-  autoRefresh?: boolean
+  autoRefresh?: boolean | undefined
   /** Seconds before `exp` at which `autoRefresh` already refreshes. Default 30. */
-  refreshSkew?: number
+  refreshSkew?: number | undefined
   /**
    * Default sign-in parameters sent to /oauth2/authorize; `GET /login` may override them with the same query
    * parameters. `identity_provider` / `idp_identifier` skip the hosted UI (Google, a SAML or OIDC IdP).
    */
-  authorizationParams?: CognitoAuthorizationParams
+  authorizationParams?: CognitoAuthorizationParams | undefined
   /** Fetch /oauth2/userInfo once at sign-in and merge it into `request.user`. Needs the `openid` scope. Default false. */
-  userInfo?: boolean
+  userInfo?: boolean | undefined
   /**
    * Runs after the tokens are verified, before the session is stored. Throw to refuse the sign-in (403 unless the
    * error has its own statusCode; no session is created and the refresh token is revoked). Return a JSON object to
    * keep it in the session: it is `request.cognito.sessionData` on guarded requests.
    */
-  onLogin?: (request: FastifyRequest, context: CognitoLoginContext) => FastifyCognitoSessionData | undefined | void | Promise<FastifyCognitoSessionData | undefined | void>
+  onLogin?: ((request: FastifyRequest, context: CognitoLoginContext) => FastifyCognitoSessionData | undefined | void | Promise<FastifyCognitoSessionData | undefined | void>) | undefined
   /** Runs when a session is refreshed (by POST /refresh, a guard's automatic refresh or request.cognito.refresh()). */
-  onRefresh?: (request: FastifyRequest, user: CognitoUser) => void | Promise<void>
+  onRefresh?: ((request: FastifyRequest, user: CognitoUser) => void | Promise<void>) | undefined
   /** Runs at logout, before the cookies are cleared; `user` is null when there was no valid session. */
-  onLogout?: (request: FastifyRequest, user: CognitoUser | null) => void | Promise<void>
+  onLogout?: ((request: FastifyRequest, user: CognitoUser | null) => void | Promise<void>) | undefined
   /** Time limit in milliseconds for each HTTP call to Cognito (token, revoke, JWKS). Default 5000. */
-  httpTimeout?: number
+  httpTimeout?: number | undefined
   /** Seconds of clock skew accepted on `exp` and `iat`. Default 5. */
-  clockTolerance?: number
+  clockTolerance?: number | undefined
   /** Minimum milliseconds between two JWKS fetches caused by unknown key ids. Default 30000. */
-  jwksCooldown?: number
+  jwksCooldown?: number | undefined
   /**
    * The pool's JWKS document (`{ keys: [...] }`) to use instead of fetching `jwksUri`: for tests (see
    * `createTokenIssuer` in fastify-cognito/testing) and networks that cannot reach Cognito's key endpoint.
    * Key rotation then needs a restart.
    */
-  jwks?: { keys: unknown[] }
+  jwks?: { keys: unknown[] } | undefined
   /** Fetch the JWKS when the server starts (`onReady`), so the first request does not wait for it. Default true. */
-  prefetchJwks?: boolean
+  prefetchJwks?: boolean | undefined
   /**
    * How many verified access tokens each process keeps in memory, so that a token presented again skips the RSA
    * verification (its expiry is still checked on every request). Decoded session cookies are kept too, a tenth
    * as many. 0 turns both caches off. Default 10000.
    */
-  tokenCacheSize?: number
+  tokenCacheSize?: number | undefined
   /**
    * Most bytes the session's cookies may take (their values; every request carries them). A sign-in whose session
    * is larger is refused with `CognitoSessionTooLargeError` instead of locking the browser out with 431 answers.
    * From 3800 (one cookie) to 15200 (four cookies; Node's request-head limit is 16 KiB). Default 7600 (two).
    */
-  maxSessionCookieBytes?: number
+  maxSessionCookieBytes?: number | undefined
   /**
    * The plugin's clock in epoch milliseconds, for tests that move time instead of sleeping (token expiry, session
    * age, refresh timing, JWKS cool-down). Default `Date.now`.
    */
-  now?: () => number
+  now?: (() => number) | undefined
 }
 
 /** Claims of a Cognito access token (`token_use: "access"`). There is no `aud`: `client_id` names the app client. */
@@ -180,6 +180,12 @@ export interface CognitoUser {
   scopes: string[]
   email?: string
   emailVerified?: boolean
+  /**
+   * The identity provider a federated user signed in with (`Google`, `Facebook`, a SAML or OIDC provider's name),
+   * from the ID token's `identities` claim; absent for the pool's own users and on Bearer requests (an access token
+   * does not say). Cognito also puts such users in the group `<userPoolId>_<ProviderName>`, which stays in `groups`.
+   */
+  identityProvider?: string
   /** ID-token claims when the session has an ID token, else the access-token claims. */
   claims: CognitoIdTokenPayload | CognitoAccessTokenPayload
 }

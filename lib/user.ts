@@ -1,5 +1,6 @@
 import type { VerifiedTokenSet } from './tokens/token-set.js'
 import type { CognitoAccessTokenPayload, CognitoIdTokenPayload, CognitoUser } from './types.js'
+import { isPlainObject } from './util/checks.js'
 import { deepFreeze } from './util/freeze.js'
 
 /**
@@ -17,7 +18,17 @@ export function buildUser (access: CognitoAccessTokenPayload, id?: CognitoIdToke
   }
   if (typeof id?.email === 'string') user.email = id.email
   if (typeof id?.email_verified === 'boolean') user.emailVerified = id.email_verified
+  const provider = identityProviderOf(id?.identities)
+  if (provider !== undefined) user.identityProvider = provider
   return user
+}
+
+/** The provider of the primary identity (Cognito marks it `primary: "true"`), else of the first one. */
+function identityProviderOf (identities: unknown): string | undefined {
+  if (!Array.isArray(identities)) return undefined
+  const named = identities.filter((identity): identity is { providerName: string, primary?: unknown } =>
+    isPlainObject(identity) && typeof identity.providerName === 'string' && identity.providerName !== '')
+  return (named.find((identity) => identity.primary === 'true' || identity.primary === true) ?? named[0])?.providerName
 }
 
 /**

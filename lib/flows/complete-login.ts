@@ -28,6 +28,18 @@ function singleValue (query: Record<string, unknown>, name: string): string | un
   return value
 }
 
+/** What the plugin can see of why a callback finds no login in progress, for the log (never a cookie's value). */
+function missingLoginReason (context: CognitoContext, request: FastifyRequest): string {
+  const hostname = request.hostname.toLowerCase().slice(0, 253)
+  if (hostname !== context.callbackHostname) {
+    return `the callback arrived at host "${hostname}" while the redirect URI names "${context.callbackHostname}"`
+  }
+  if (!context.loginTransactions.hasCookie(request)) {
+    return 'the request carries no login cookie: the sign-in started on another host name, in another browser, or cookies are blocked'
+  }
+  return 'the login cookie holds no valid login: it is older than 10 minutes, already used, or from another app or session secret'
+}
+
 /** The login this callback completes, spent on the way (a state, once presented, is spent whatever happens next). */
 function takeTransaction (context: CognitoContext, request: FastifyRequest, reply: FastifyReply, query: Record<string, unknown>): LoginTransaction {
   const state = singleValue(query, 'state')
@@ -36,7 +48,10 @@ function takeTransaction (context: CognitoContext, request: FastifyRequest, repl
   if (transaction !== undefined) context.loginTransactions.remove(request, reply, transaction.state)
   const error = singleValue(query, 'error')
   if (error !== undefined) throw new CognitoAuthorizationError(isOAuthErrorCode(error) ? error : 'unknown')
-  if (transactions.length === 0) throw new CognitoLoginStateMissingError()
+  if (transactions.length === 0) {
+    request.log.warn({ reason: missingLoginReason(context, request) }, 'fastify-cognito: sign-in callback without a login in progress')
+    throw new CognitoLoginStateMissingError()
+  }
   if (transaction === undefined) throw new CognitoStateMismatchError()
   return transaction
 }

@@ -31,7 +31,8 @@ test('npm run example: the demo serves its pages and signs users in through the 
   assert.match(privatePage.body, /bob@example\.com/)
   assert.match(privatePage.body, /<td id="groups"><span class="muted">none<\/span><\/td>/)
   assert.match(privatePage.body, /id="expiry">\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC \(in 15 min\)</)
-  assert.deepEqual(bob.cookieNames('127.0.0.1').sort(), ['cognito', 'cognito_session.0', 'cognito_session.1'],
+  // A session of a user in no group fits in one cookie since the session cookie has a single encoding layer.
+  assert.deepEqual(bob.cookieNames('127.0.0.1').sort(), ['cognito', 'cognito_session.0'],
     'the IdP cookie and the app session share the host without colliding')
 
   // The home page knows who is signed in without asking anyone to sign in.

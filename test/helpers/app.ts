@@ -117,8 +117,14 @@ export async function login (
   idp: LocalCognito,
   { username = 'alice', password = `${username}-password-1`, returnTo, jar = new CookieJar() }: { username?: string, password?: string, returnTo?: string, jar?: CookieJar } = {}
 ): Promise<LoginResult> {
-  const start = await app.inject({ url: '/login' + (returnTo === undefined ? '' : `?returnTo=${encodeURIComponent(returnTo)}`), headers: { cookie: jar.header } })
+  const path = '/login' + (returnTo === undefined ? '' : `?returnTo=${encodeURIComponent(returnTo)}`)
+  let start = await app.inject({ url: path, headers: { cookie: jar.header } })
   if (start.statusCode !== 302) throw new Error(`/login answered ${start.statusCode}: ${start.body}`)
+  // An app whose redirect URI names another host sends /login there first, as a browser would follow it.
+  const first = new URL(location(start))
+  if (first.pathname === '/login' && first.host !== new URL(idp.domain).host) {
+    start = await app.inject({ url: first.pathname + first.search, headers: { cookie: jar.header, host: first.host } })
+  }
   jar.store(start)
   const callbackUrl = await signInAtIdp(idp, location(start), username, password)
   const jarBeforeCallback = jar.clone()
