@@ -48,7 +48,8 @@ export interface FastifyCognitoOptions {
   /** JWKS URL. Default `<issuer>/.well-known/jwks.json`. */
   jwksUri?: string | undefined
   /** Mount point of the plugin's routes. Default `''`. */
-  prefix?: string | undefined
+  // Exactly `string` when present, as Fastify's own register option of the same name is.
+  prefix?: string
   /** Where a login ends when it has no `returnTo`, and where logout ends without `logoutUri`. Default `'/'`. */
   afterLoginRedirect?: string | undefined
   /** Prefix of the cookie names. Default `'cognito'` (with `__Host-` in front when cookies are Secure). */

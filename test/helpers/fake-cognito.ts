@@ -9,15 +9,15 @@ export type FakeHandler = (request: FastifyRequest, reply: FastifyReply) => unkn
  * to produce: slow or oversized answers, 5xx, non-JSON, crafted tokens. Tokens it returns are minted by the real
  * local IdP, so they verify against that IdP's JWKS (the plugin's `issuer`).
  */
-export async function startFakeCognito (t: TestContext, handlers: { token?: FakeHandler, revoke?: FakeHandler, jwks?: FakeHandler }): Promise<{ domain: string, calls: Record<string, number>, forms: Array<Record<string, string>> }> {
+export async function startFakeCognito (t: TestContext, handlers: { token?: FakeHandler, revoke?: FakeHandler, jwks?: FakeHandler, userInfo?: FakeHandler }): Promise<{ domain: string, calls: Record<string, number>, forms: Array<Record<string, string>> }> {
   // Hanging handlers must not hold the test's end: close drops every connection.
   const app = Fastify({ forceCloseConnections: true })
-  const calls: Record<string, number> = { token: 0, revoke: 0, jwks: 0 }
+  const calls: Record<string, number> = { token: 0, revoke: 0, jwks: 0, userInfo: 0 }
   const forms: Array<Record<string, string>> = []
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_request, body, done) => {
     done(null, Object.fromEntries(new URLSearchParams(body as string)))
   })
-  const route = (name: 'token' | 'revoke' | 'jwks'): FakeHandler => async (request, reply) => {
+  const route = (name: 'token' | 'revoke' | 'jwks' | 'userInfo'): FakeHandler => async (request, reply) => {
     calls[name] = (calls[name] ?? 0) + 1
     if (request.body !== undefined) forms.push(request.body as Record<string, string>)
     const handler = handlers[name]
@@ -27,6 +27,7 @@ export async function startFakeCognito (t: TestContext, handlers: { token?: Fake
   app.post('/oauth2/token', route('token'))
   app.post('/oauth2/revoke', route('revoke'))
   app.get('/jwks.json', route('jwks'))
+  app.get('/oauth2/userInfo', route('userInfo'))
   await app.listen({ host: '127.0.0.1', port: 0 })
   t.after(async () => { await app.close() })
   const address = app.server.address()

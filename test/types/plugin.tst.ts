@@ -135,3 +135,19 @@ describe('session life cycle', () => {
     expect(app.cognito.requireAuth).type.not.toBeCallableWith({ check: (user: CognitoUser) => user.username })
   })
 })
+
+describe('options under exactOptionalPropertyTypes (this folder compiles with it)', () => {
+  test('optional options take undefined, as process.env gives', () => {
+    const env: Record<string, string | undefined> = {}
+    expect<FastifyCognitoOptions>().type.toBeAssignableFrom({
+      userPoolId: 'eu-west-1_AbCdEf123',
+      clientId: 'client',
+      clientSecret: env.COGNITO_CLIENT_SECRET,
+      logoutUri: env.LOGOUT_URI,
+      domain: 'https://auth.example.com',
+      redirectUri: 'https://app.example.com/login/redirect',
+      sessionSecret: 'a'.repeat(32)
+    })
+  })
+})
+
