@@ -150,4 +150,3 @@ describe('options under exactOptionalPropertyTypes (this folder compiles with it
     })
   })
 })
-
