@@ -10,6 +10,8 @@ import { readFile } from 'node:fs/promises'
 import { bearerAuthentication } from '../lib/authenticate.js'
 import { cacheIndex, DEFAULT_TOKEN_CACHE_SIZE, interner, keptClaims, type VerifiedAccessToken } from '../lib/tokens/token-cache.js'
 import { ExpiringCache } from '../lib/util/expiring-cache.js'
+import { CognitoHttpClient } from '../lib/cognito/http.js'
+import { JwksKeyStore } from '../lib/tokens/jwks.js'
 
 export interface MemoryResult {
   tokens: number
@@ -48,6 +50,9 @@ async function main (): Promise<void> {
   const kid = (JSON.parse(Buffer.from(header, 'base64url').toString('utf8')) as { kid: string }).kid
   const key: KeyObject = createPublicKey({ key: input.jwks.keys.find((jwk) => jwk.kid === kid) as never, format: 'jwk' })
 
+  const POOL_ID = String(template.iss).slice(String(template.iss).lastIndexOf('/') + 1)
+  // The entries point at their pool's key store, as the verifier's do: one store for all of them.
+  const keys = new JwksKeyStore(new CognitoHttpClient(1000), 'https://unused.example.com/jwks.json', 0, Date.now, input.jwks)
   let clock = Date.now() / 1000
   const cache = new ExpiringCache<VerifiedAccessToken, number>(DEFAULT_TOKEN_CACHE_SIZE, () => clock)
   const intern = interner()
@@ -59,10 +64,10 @@ async function main (): Promise<void> {
     const token = `${header}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.${randomBytes(256).toString('base64url')}`
     tokenLength = token.length
     // As the verifier and the guard: claims parsed from the token and kept as the cache keeps them, the user built once.
-    const verified = keptClaims(JSON.parse(Buffer.from(token.split('.')[1] as string, 'base64url').toString('utf8')) as Record<string, unknown>, String(template.iss), String(template.client_id), intern)
+    const verified = keptClaims(JSON.parse(Buffer.from(token.split('.')[1] as string, 'base64url').toString('utf8')) as Record<string, unknown>, intern)
     // The guard keeps the authentication beside the entry, keyed by the claims object, for as long as it lives.
-    bearerAuthentication(verified)
-    if (keep) cache.set(cacheIndex(token), { token, claims: verified, kid, key }, verified.exp + 5)
+    bearerAuthentication(verified, () => POOL_ID)
+    if (keep) cache.set(cacheIndex(token), { token, claims: verified, kid, key, keys }, verified.exp + 5)
   }
 
   // The same work without keeping anything first: the heap and the allocator reach the size this churn needs

@@ -53,8 +53,8 @@ async function main (): Promise<void> {
     return { data: Buffer.from(`${header}.${payload}`, 'ascii'), signature: Buffer.from(signature, 'base64url') }
   })
   const http = new CognitoHttpClient(1000)
-  const ours = new CognitoTokenVerifier(new JwksKeyStore(http, 'https://unused.example.com/jwks.json', 0, Date.now, jwks), {
-    issuer,
+  const keys = new JwksKeyStore(http, 'https://unused.example.com/jwks.json', 0, Date.now, jwks)
+  const ours = new CognitoTokenVerifier([{ issuer, userPoolId: issuer.slice(issuer.lastIndexOf('/') + 1), clientIds: [CLIENT_ID], keys }], {
     clientId: CLIENT_ID,
     clockTolerance: 5,
     tokenCacheSize: 0

@@ -48,8 +48,8 @@ export function hasBearerHeader (authorization: string | undefined): authorizati
  * Synchronous (undefined) unless a refresh is due: most requests pay no promise and no microtask turn here.
  */
 export function prepareSession (request: FastifyRequest, reply: FastifyReply, context: CognitoContext): Promise<void> | undefined {
-  if (hasBearerHeader(request.headers.authorization)) return
-  const { store, options, autoRefresher } = context
+  if (context.signIn === undefined || hasBearerHeader(request.headers.authorization)) return
+  const { store, options, autoRefresher } = context.signIn
   const session = store.readSession(request)
   if (session === null) return
   const now = context.clock.seconds()
@@ -73,10 +73,38 @@ async function refreshSession (request: FastifyRequest, reply: FastifyReply, ref
   }
 }
 
-/** The session upkeep, then the authentication: what a guard runs. */
+/** The session upkeep, then the authentication and the app's revocation check: what a guard runs. */
 export function authenticate (request: FastifyRequest, reply: FastifyReply, context: CognitoContext): Authentication | Promise<Authentication> {
   const preparing = prepareSession(request, reply, context)
-  return preparing === undefined ? authenticateNow(request, context) : preparing.then(() => authenticateNow(request, context))
+  const authenticating = preparing === undefined ? authenticateNow(request, context) : preparing.then(() => authenticateNow(request, context))
+  return withRevocationCheck(request, context, authenticating)
+}
+
+/**
+ * The app's own revocation list (option `isRevoked`), asked on every authentication, cached tokens included: a
+ * token verified a minute ago and revoked since is refused.
+ */
+function withRevocationCheck (request: FastifyRequest, context: CognitoContext, authenticating: Authentication | Promise<Authentication>): Authentication | Promise<Authentication> {
+  const isRevoked = context.options.isRevoked
+  if (isRevoked === undefined) return authenticating
+  const check = (authentication: Authentication): Authentication | Promise<Authentication> => {
+    const revoked = isRevoked(authentication.tokenPayload, request)
+    const decide = (yes: boolean): Authentication => {
+      if (yes) throw new CognitoInvalidTokenError('Token was revoked')
+      return authentication
+    }
+    return revoked instanceof Promise ? revoked.then(decide) : decide(revoked)
+  }
+  return authenticating instanceof Promise ? authenticating.then(check) : check(authenticating)
+}
+
+/**
+ * Whether the request presents no credentials at all: no `Authorization: Bearer` header and no session (guards
+ * with `optional: true` let it through as anonymous; a credential that is present must be valid).
+ */
+export function presentsNoCredentials (request: FastifyRequest, context: CognitoContext): boolean {
+  if (hasBearerHeader(request.headers.authorization)) return false
+  return context.signIn === undefined || context.signIn.store.readSession(request) === null
 }
 
 /**
@@ -84,13 +112,14 @@ export function authenticate (request: FastifyRequest, reply: FastifyReply, cont
  * reply to write to. A session past `maxSessionAge` is refused here too.
  */
 export function checkAuthentication (request: FastifyRequest, context: CognitoContext): Authentication | Promise<Authentication> {
-  if (!hasBearerHeader(request.headers.authorization)) {
-    const session = context.store.readSession(request)
-    if (session !== null && hasOutlivedMaxAge(session, context.options.maxSessionAge, context.clock.seconds())) {
+  const signIn = context.signIn
+  if (signIn !== undefined && !hasBearerHeader(request.headers.authorization)) {
+    const session = signIn.store.readSession(request)
+    if (session !== null && hasOutlivedMaxAge(session, signIn.options.maxSessionAge, context.clock.seconds())) {
       throw new CognitoSessionExpiredError('The session has reached its maximum age: sign in again')
     }
   }
-  return authenticateNow(request, context)
+  return withRevocationCheck(request, context, authenticateNow(request, context))
 }
 
 /** The authentication of this request as it stands (no upkeep). Throws (or rejects) with a typed CognitoError. */
@@ -102,16 +131,18 @@ export function authenticateNow (request: FastifyRequest, context: CognitoContex
     // header is then of the form BEARER matches, with this token as the match.
     if (authorization.startsWith(BEARER_PREFIX)) {
       const claims = verifier.cachedAccessToken(authorization.slice(BEARER_PREFIX.length))
-      if (claims !== undefined) return bearerAuthentication(claims)
+      if (claims !== undefined) return bearerAuthentication(claims, context.poolIdOf)
     }
     if (hasBearerHeader(authorization)) {
       const match = BEARER.exec(authorization)
       if (match === null) throw new CognitoUnauthenticatedError('The Authorization header is not of the form "Bearer <token>"')
       const verified = verifier.verifyAccessTokenNow(match[1] as string)
-      return verified instanceof Promise ? verified.then(bearerAuthentication) : bearerAuthentication(verified)
+      return verified instanceof Promise
+        ? verified.then((claims) => bearerAuthentication(claims, context.poolIdOf))
+        : bearerAuthentication(verified, context.poolIdOf)
     }
   }
-  const session = context.store.readSession(request)
+  const session = context.signIn?.store.readSession(request) ?? null
   if (session === null) throw new CognitoUnauthenticatedError()
   // Synchronous unless the JWKS must be fetched: no microtask turn on the hot path.
   const verified = verifier.verifyAccessTokenNow(session.accessToken)
@@ -120,11 +151,14 @@ export function authenticateNow (request: FastifyRequest, context: CognitoContex
     : sessionAuthentication(context, session, verified)
 }
 
+/** The user pool id of a verified token's issuer. */
+export type PoolIdOf = (issuer: string) => string
+
 /** What a Bearer request is authenticated as, frozen, built once per verified claims object. */
-export function bearerAuthentication (tokenPayload: CognitoAccessTokenPayload): Authentication {
+export function bearerAuthentication (tokenPayload: CognitoAccessTokenPayload, poolIdOf: PoolIdOf): Authentication {
   let authentication = bearerAuthentications.get(tokenPayload)
   if (authentication === undefined) {
-    authentication = Object.freeze({ tokenPayload, user: frozenUser(tokenPayload) })
+    authentication = Object.freeze({ tokenPayload, user: frozenUser(tokenPayload, undefined, poolIdOf(tokenPayload.iss)) })
     // Only frozen claims are the verifier's shared objects; anything else is not worth keeping.
     if (Object.isFrozen(tokenPayload)) bearerAuthentications.set(tokenPayload, authentication)
   }
@@ -138,7 +172,7 @@ export function bearerAuthentication (tokenPayload: CognitoAccessTokenPayload): 
  * in this process does not authenticate, whichever copy of its cookies comes back.
  */
 function sessionAuthentication (context: CognitoContext, session: CognitoSessionData, tokenPayload: CognitoAccessTokenPayload): Authentication | Promise<Authentication> {
-  if (context.store.hasEnded(session)) throw new CognitoInvalidTokenError('The session was signed out')
+  if (context.signIn?.store.hasEnded(session) === true) throw new CognitoInvalidTokenError('The session was signed out')
   const known = sessionAuthentications.get(session)
   if (known === undefined) {
     const id = verifiedIdClaims(context, session, tokenPayload.sub, false)
@@ -150,7 +184,7 @@ function sessionAuthentication (context: CognitoContext, session: CognitoSession
 }
 
 function rememberSession (context: CognitoContext, session: CognitoSessionData, tokenPayload: CognitoAccessTokenPayload, id: CognitoIdTokenPayload | undefined): Authentication {
-  const known: SessionAuthentication = { id: profileClaims(id, session.userInfo) }
+  const known: SessionAuthentication = { id: profileClaims(id, userInfoOf(context, session)) }
   sessionAuthentications.set(session, known)
   return sessionAuthenticationOf(context, known, tokenPayload)
 }
@@ -159,10 +193,15 @@ function sessionAuthenticationOf (context: CognitoContext, known: SessionAuthent
   if (known.id !== undefined && known.id.exp <= context.clock.seconds() - context.options.clockTolerance) throw new CognitoTokenExpiredError()
   let authentication = known.authentication
   if (authentication?.tokenPayload !== tokenPayload) {
-    authentication = Object.freeze({ tokenPayload, user: frozenUser(tokenPayload, known.id) })
+    authentication = Object.freeze({ tokenPayload, user: frozenUser(tokenPayload, known.id, context.poolIdOf(tokenPayload.iss)) })
     known.authentication = authentication
   }
   return authentication
+}
+
+/** The session's userInfo, only where the registration asks for it (option `userInfo`): a session never brings its own. */
+function userInfoOf (context: CognitoContext, session: CognitoSessionData): Record<string, unknown> | undefined {
+  return context.signIn?.options.userInfo === true ? session.userInfo : undefined
 }
 
 function verifiedIdClaims (context: CognitoContext, session: CognitoSessionData, sub: string, allowExpired: boolean): CognitoIdTokenPayload | undefined | Promise<CognitoIdTokenPayload> {
@@ -175,10 +214,11 @@ function verifiedIdClaims (context: CognitoContext, session: CognitoSessionData,
  * tokens do not verify (a forged or signed-out session names nobody).
  */
 export async function endingSessionUser (context: CognitoContext, session: CognitoSessionData): Promise<CognitoUser | null> {
+  if (context.signIn?.store.hasEnded(session) === true) return null
   try {
     const access = await context.verifier.verifyAccessTokenNow(session.accessToken, { allowExpired: true })
     const id = await verifiedIdClaims(context, session, access.sub, true)
-    return buildUser(access, profileClaims(id, session.userInfo))
+    return buildUser(access, profileClaims(id, userInfoOf(context, session)), context.poolIdOf(access.iss))
   } catch (error) {
     if (error instanceof CognitoError) return null
     throw error

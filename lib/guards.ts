@@ -1,5 +1,5 @@
 import type { FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify'
-import { authenticate, type Authentication } from './authenticate.js'
+import { authenticate, presentsNoCredentials, type Authentication } from './authenticate.js'
 import type { CognitoContext } from './context.js'
 import {
   CognitoError,
@@ -21,6 +21,10 @@ export interface GuardPolicy {
   readonly groups: readonly string[]
   readonly anyGroup: boolean
   readonly scopes: readonly string[]
+  readonly anyScope: boolean
+  /** Empty: every client the registration accepts. */
+  readonly clientIds: readonly string[]
+  readonly optional: boolean
   readonly redirectToLogin: boolean
   readonly maxAge: number | undefined
   readonly check: CognitoRequireAuthOptions['check']
@@ -42,14 +46,25 @@ function validateMaxAge (value: unknown): number | undefined {
   return value
 }
 
-/** Validates a guard's options (a CognitoInvalidOptionError names the bad one) into its policy. */
-export function compilePolicy (options: CognitoRequireAuthOptions = {}): GuardPolicy {
+/**
+ * Validates a guard's options (a CognitoInvalidOptionError names the bad one) into its policy. `acceptedClientIds`
+ * are the registration's: a guard can only narrow them.
+ */
+export function compilePolicy (options: CognitoRequireAuthOptions = {}, acceptedClientIds: readonly string[] = []): GuardPolicy {
   const check = options.check
   if (check !== undefined && typeof check !== 'function') throw new CognitoInvalidOptionError('fastify-cognito: requireAuth option "check" must be a function')
+  const clientIds = validateNames(options.clientIds, 'clientIds')
+  const unknown = clientIds.filter((id) => !acceptedClientIds.includes(id))
+  if (unknown.length > 0) {
+    throw new CognitoInvalidOptionError(`fastify-cognito: requireAuth option "clientIds" names ${unknown.map((id) => `"${id}"`).join(', ')}, which the registration does not accept (option "clientId")`)
+  }
   return Object.freeze({
     groups: Object.freeze(validateNames(options.groups, 'groups')),
     anyGroup: options.anyGroup === true,
     scopes: Object.freeze(validateNames(options.scopes, 'scopes')),
+    anyScope: options.anyScope === true,
+    clientIds: Object.freeze(clientIds),
+    optional: options.optional === true,
     redirectToLogin: options.redirectToLogin !== false,
     maxAge: validateMaxAge(options.maxAge),
     check
@@ -62,17 +77,25 @@ export function assertRecentSignIn (claims: CognitoAccessTokenPayload, maxAge: n
   if (typeof authTime !== 'number' || now - authTime > maxAge) throw new CognitoStepUpRequiredError(maxAge)
 }
 
-/** The 403 when the user lacks a required scope or group; undefined when the policy's groups and scopes hold. */
-export function forbiddenError (policy: GuardPolicy, user: CognitoUser): CognitoForbiddenError | undefined {
-  const { scopes, groups, anyGroup } = policy
+/** Whether enough of `required` are in `held`: all of them, or one when `any`. What is missing, for the error. */
+function missingOf (required: readonly string[], held: readonly string[], any: boolean): readonly string[] {
   // Most guards ask for no scope or no group: then no array and no closure per request.
-  const missingScopes = scopes.length === 0 ? scopes : scopes.filter((scope) => !user.scopes.includes(scope))
-  const missingGroups = groups.length === 0 ? groups : groups.filter((group) => !user.groups.includes(group))
-  const groupsOk = groups.length === 0 || (anyGroup ? missingGroups.length < groups.length : missingGroups.length === 0)
-  if (missingScopes.length === 0 && groupsOk) return undefined
+  if (required.length === 0) return required
+  const missing = required.filter((name) => !held.includes(name))
+  return any && missing.length < required.length ? [] : missing
+}
+
+/** The 403 when the token's client, scopes or groups do not meet the policy; undefined when they do. */
+export function forbiddenError (policy: GuardPolicy, user: CognitoUser): CognitoForbiddenError | undefined {
+  if (policy.clientIds.length > 0 && !policy.clientIds.includes(user.clientId)) {
+    return new CognitoForbiddenError('The access token was issued to an app client this route does not accept')
+  }
+  const missingScopes = missingOf(policy.scopes, user.scopes, policy.anyScope)
+  const missingGroups = missingOf(policy.groups, user.groups, policy.anyGroup)
+  if (missingScopes.length === 0 && missingGroups.length === 0) return undefined
   return new CognitoForbiddenError(
     missingScopes.length > 0 ? 'The access token lacks a required scope' : 'The user is not in a required group',
-    { groups: groupsOk ? [] : missingGroups, scopes: missingScopes }
+    { groups: missingGroups, scopes: missingScopes }
   )
 }
 
@@ -103,7 +126,8 @@ export function loginRedirectTarget (loginPath: string, requestUrl: string, step
 /** A 401: a login redirect for browser navigations (the reply, answered), else the error with its WWW-Authenticate. */
 function refuse (policy: GuardPolicy, context: CognitoContext, error: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
   if (error instanceof CognitoError && error.statusCode === 401) {
-    if (policy.redirectToLogin && isBrowserNavigation(request)) {
+    // A bearer-only registration has no login page: an API client gets its 401 and WWW-Authenticate.
+    if (policy.redirectToLogin && context.signIn !== undefined && isBrowserNavigation(request)) {
       reply.header('cache-control', 'no-store')
       return reply.redirect(loginRedirectTarget(context.paths.login, request.url, error instanceof CognitoStepUpRequiredError), 302)
     }
@@ -155,7 +179,7 @@ async function guardAsync (policy: GuardPolicy, context: CognitoContext, request
 
 export function createRequireAuth (context: CognitoContext): (options?: CognitoRequireAuthOptions) => preHandlerAsyncHookHandler {
   return function requireAuth (options) {
-    const policy = compilePolicy(options)
+    const policy = compilePolicy(options, context.options.clientIds)
     /**
      * Fastify calls a hook with `done` and takes a returned promise as the hook's outcome instead. Most requests
      * present a token that is cached (or whose key is held), so the guard decides at once: it then calls `done` and
@@ -163,6 +187,12 @@ export function createRequireAuth (context: CognitoContext): (options?: CognitoR
      * directly as `guard(request, reply)`, it returns a promise, as the declared async hook type says.
      */
     return function cognitoGuard (this: unknown, request: FastifyRequest, reply: FastifyReply, done?: (error?: Error) => void): Promise<unknown> | undefined {
+      // Anonymous on an optional route: the handler runs with request.user null.
+      if (policy.optional && presentsNoCredentials(request, context)) {
+        if (done === undefined) return Promise.resolve(undefined)
+        done()
+        return undefined
+      }
       let pending: Authentication | Promise<Authentication>
       try {
         pending = authenticateFor(policy, context, request, reply)

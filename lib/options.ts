@@ -1,128 +1,54 @@
-import { createHash, hkdfSync } from 'node:crypto'
 import { CognitoInvalidOptionError } from './errors.js'
-import { COOKIE_CHUNK_LENGTH, DEFAULT_SESSION_COOKIE_BUDGET, MAX_SESSION_COOKIE_BUDGET } from './session/cookie-store.js'
-import { isSafeReturnTo } from './util/return-to.js'
+import { booleanOption, clientIdList, fail, hookOption, parseUrl, positiveInteger, requireString, withoutTrailingSlash } from './option-rules.js'
+import { resolveSignInOptions, type ResolvedSignInOptions } from './options-sign-in.js'
 import { parseKeySet } from './tokens/jwks.js'
-import { AUTHORIZATION_PARAM_RULES, type CognitoAuthorizationParams } from './cognito/sign-in-params.js'
-import type { FastifyCognitoOptions } from './types.js'
+import type { CognitoUserPoolOptions, FastifyCognitoOptions } from './types.js'
 
 export type { FastifyCognitoOptions } from './types.js'
+export type { ResolvedSignInOptions } from './options-sign-in.js'
+
+/** One user pool whose tokens the registration accepts. */
+export interface ResolvedUserPool {
+  userPoolId: string
+  region: string
+  /** Exact `iss` of its tokens: how a token finds its pool, before any key is fetched. */
+  issuer: string
+  jwksUri: string
+  /** Its app clients whose access tokens are accepted. */
+  clientIds: string[]
+  jwks: { keys: unknown[] } | undefined
+}
 
 /** The options after validation, with every default applied. Internal. */
 export interface ResolvedCognitoOptions {
+  pools: ResolvedUserPool[]
+  /** Every accepted app client, over all pools. */
+  clientIds: string[]
+  /** The first pool's first client: the one users sign in with when browser sign-in is on. */
+  clientId: string
+  /** The first pool's id, region, issuer and JWKS URL. */
   userPoolId: string
   region: string
-  clientId: string
-  clientSecret: string | undefined
-  domain: string
-  redirectUri: string
-  logoutUri: string | undefined
-  scopes: string[]
-  sessionKeys: Buffer[]
   issuer: string
   jwksUri: string
+  /** Browser sign-in; undefined in a bearer-only registration. */
+  signIn: ResolvedSignInOptions | undefined
+  /** Mount point of the routes (and of the paths the decorator reports in bearer-only mode). */
   prefix: string
-  afterLoginRedirect: string
-  cookieName: string
-  secureCookies: boolean
-  maxSessionAge: number
-  autoRefresh: boolean
-  refreshSkew: number
-  authorizationParams: Record<string, string>
-  userInfo: boolean
-  onLogin: FastifyCognitoOptions['onLogin']
-  onRefresh: FastifyCognitoOptions['onRefresh']
-  onLogout: FastifyCognitoOptions['onLogout']
   httpTimeout: number
   clockTolerance: number
   jwksCooldown: number
   prefetchJwks: boolean
-  jwks: { keys: unknown[] } | undefined
   tokenCacheSize: number
   /** A tenth of tokenCacheSize (rounded up). */
   sessionCacheSize: number
-  maxSessionCookieBytes: number
+  isRevoked: FastifyCognitoOptions['isRevoked']
   /** The clock, epoch milliseconds. */
   now: () => number
 }
 
 const USER_POOL_ID = /^([a-z]{2}(?:-[a-z]+)+-\d)_[0-9A-Za-z]+$/
-const CLIENT_ID = /^[\w+-]{1,128}$/
-const SCOPE = /^[\x21\x23-\x5B\x5D-\x7E]+$/ // RFC 6749 scope-token: printable ASCII but space, " and \
-const COOKIE_NAME = /^[A-Za-z0-9_-]{1,32}$/
-const OIDC_SCOPES_NEEDING_OPENID = ['email', 'phone', 'profile']
-
-function fail (option: string, problem: string): never {
-  throw new CognitoInvalidOptionError(`fastify-cognito: option "${option}" ${problem}`)
-}
-
-function requireString (value: unknown, option: string): string {
-  if (typeof value !== 'string' || value.length === 0) fail(option, 'is required and must be a non-empty string')
-  return value
-}
-
-function isLoopbackHost (hostname: string): boolean {
-  return hostname === 'localhost' || hostname === '127.0.0.1' || hostname === '[::1]'
-}
-
-/** An absolute http(s) URL; plain http only on loopback, where no one else can read the traffic. */
-function parseUrl (value: unknown, option: string, { allowQuery = false } = {}): URL {
-  const text = requireString(value, option)
-  let url: URL
-  try {
-    url = new URL(text)
-  } catch {
-    fail(option, `must be an absolute URL, got "${text}"`)
-  }
-  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopbackHost(url.hostname))) {
-    fail(option, 'must use https (plain http is accepted only for localhost / 127.0.0.1)')
-  }
-  if (url.username !== '' || url.password !== '') fail(option, 'must not contain credentials')
-  if (url.hash !== '') fail(option, 'must not contain a fragment')
-  if (!allowQuery && url.search !== '') fail(option, 'must not contain a query string')
-  return url
-}
-
-function withoutTrailingSlash (url: URL): string {
-  return url.href.replace(/\/+$/, '')
-}
-
-function positiveInteger (value: unknown, option: string, fallback: number, { allowZero = false } = {}): number {
-  if (value === undefined) return fallback
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || (!allowZero && value === 0)) {
-    fail(option, allowZero ? 'must be a whole number >= 0' : 'must be a whole number > 0')
-  }
-  return value
-}
-
-/**
- * Session secrets are stretched to 32-byte keys with HKDF. HKDF (not a password hash) is right here because the
- * secret is required to be long and random; a password-hash KDF would only slow down every start.
- */
-function deriveSessionKeys (value: unknown): Buffer[] {
-  const secrets = Array.isArray(value) ? value : [value]
-  if (secrets.length === 0) fail('sessionSecret', 'must not be an empty array')
-  return secrets.map((secret, index) => {
-    const name = Array.isArray(value) ? `sessionSecret[${index}]` : 'sessionSecret'
-    if (typeof secret !== 'string' || secret.length < 32) fail(name, 'must be a string of at least 32 characters')
-    const salt = createHash('sha256').update('fastify-cognito session key salt').digest()
-    return Buffer.from(hkdfSync('sha256', secret, salt, 'fastify-cognito session v1', 32))
-  })
-}
-
-function validateScopes (value: unknown): string[] {
-  if (value === undefined) return ['openid', 'email', 'profile']
-  if (!Array.isArray(value) || value.length === 0) fail('scopes', 'must be a non-empty array of strings')
-  for (const scope of value) {
-    if (typeof scope !== 'string' || !SCOPE.test(scope)) fail('scopes', `has an invalid scope ${JSON.stringify(scope)}`)
-  }
-  const scopes = [...new Set(value as string[])]
-  const needsOpenid = scopes.filter((scope) => OIDC_SCOPES_NEEDING_OPENID.includes(scope))
-  if (needsOpenid.length > 0 && !scopes.includes('openid')) {
-    fail('scopes', `contains ${needsOpenid.join(', ')}, which Cognito grants only together with "openid"`)
-  }
-  return scopes
-}
+const MAX_TOKEN_CACHE_SIZE = 1_000_000
 
 function validatePrefix (value: unknown): string {
   if (value === undefined || value === '') return ''
@@ -132,36 +58,6 @@ function validatePrefix (value: unknown): string {
   return value
 }
 
-function boundedInteger (value: unknown, option: string, fallback: number, min: number, max: number): number {
-  if (value === undefined) return fallback
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) fail(option, `must be a whole number from ${min} to ${max}`)
-  return value
-}
-
-function booleanOption (value: unknown, option: string, fallback: boolean): boolean {
-  if (value === undefined) return fallback
-  if (typeof value !== 'boolean') fail(option, 'must be a boolean')
-  return value
-}
-
-function hookOption<T> (value: T | undefined, option: string): T | undefined {
-  if (value !== undefined && typeof value !== 'function') fail(option, 'must be a function')
-  return value
-}
-
-function validateAuthorizationParams (value: unknown): Record<string, string> {
-  if (value === undefined) return {}
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) fail('authorizationParams', 'must be an object')
-  for (const [name, param] of Object.entries(value)) {
-    const rule = AUTHORIZATION_PARAM_RULES[name as keyof CognitoAuthorizationParams]
-    if (rule === undefined) fail(`authorizationParams.${name}`, `is not one of ${Object.keys(AUTHORIZATION_PARAM_RULES).join(', ')}`)
-    if (typeof param !== 'string' || !rule.test(param)) fail(`authorizationParams.${name}`, 'has an invalid value')
-  }
-  return { ...value as Record<string, string> }
-}
-
-const MAX_TOKEN_CACHE_SIZE = 1_000_000
-
 function validateTokenCacheSize (value: unknown): number {
   if (value === undefined) return 10_000
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > MAX_TOKEN_CACHE_SIZE) {
@@ -170,84 +66,78 @@ function validateTokenCacheSize (value: unknown): number {
   return value
 }
 
-function validateJwks (value: unknown): { keys: unknown[] } | undefined {
+function validateJwks (value: unknown, option: string): { keys: unknown[] } | undefined {
   if (value === undefined) return undefined
   try {
     parseKeySet(value)
   } catch (error) {
-    fail('jwks', `must be a JWKS document with at least one RSA signing key of 2048 bits or more (${(error as Error).message})`)
+    fail(option, `must be a JWKS document with at least one RSA signing key of 2048 bits or more (${(error as Error).message})`)
   }
   return value as { keys: unknown[] }
 }
 
-export function resolveOptions (raw: FastifyCognitoOptions): ResolvedCognitoOptions {
-  if (raw === null || typeof raw !== 'object') throw new CognitoInvalidOptionError('fastify-cognito: options are required')
-
-  const userPoolId = requireString(raw.userPoolId, 'userPoolId')
+/** One pool: `<name>` is how errors name it (`userPoolId`, or `userPools[1].userPoolId`). */
+function resolvePool (raw: CognitoUserPoolOptions, at: string): ResolvedUserPool {
+  const userPoolId = requireString(raw.userPoolId, `${at}userPoolId`)
   const poolMatch = USER_POOL_ID.exec(userPoolId)
-  if (poolMatch === null) fail('userPoolId', `must look like "<region>_<id>", e.g. "eu-west-1_AbCdEf123", got "${userPoolId}"`)
+  if (poolMatch === null) fail(`${at}userPoolId`, `must look like "<region>_<id>", e.g. "eu-west-1_AbCdEf123", got "${userPoolId}"`)
   const poolRegion = poolMatch[1] as string
-  const region = raw.region === undefined ? poolRegion : requireString(raw.region, 'region')
-  if (region !== poolRegion) fail('region', `"${region}" does not match the region of userPoolId ("${poolRegion}")`)
-
-  const clientId = requireString(raw.clientId, 'clientId')
-  if (!CLIENT_ID.test(clientId)) fail('clientId', 'must contain only letters, digits, "_", "-" and "+"')
-  const clientSecret = raw.clientSecret === undefined ? undefined : requireString(raw.clientSecret, 'clientSecret')
-
-  const domain = withoutTrailingSlash(parseUrl(raw.domain, 'domain'))
-  if (new URL(domain).pathname !== '/') fail('domain', 'must be the bare domain URL, without a path')
-  const redirect = parseUrl(raw.redirectUri, 'redirectUri')
-  const logoutUri = raw.logoutUri === undefined ? undefined : parseUrl(raw.logoutUri, 'logoutUri', { allowQuery: true }).href
-
+  const region = raw.region === undefined ? poolRegion : requireString(raw.region, `${at}region`)
+  if (region !== poolRegion) fail(`${at}region`, `"${region}" does not match the region of userPoolId ("${poolRegion}")`)
   const issuer = raw.issuer === undefined
     ? `https://cognito-idp.${region}.amazonaws.com/${userPoolId}`
-    : withoutTrailingSlash(parseUrl(raw.issuer, 'issuer'))
-  const jwksUri = raw.jwksUri === undefined ? `${issuer}/.well-known/jwks.json` : parseUrl(raw.jwksUri, 'jwksUri').href
-
-  const afterLoginRedirect = raw.afterLoginRedirect ?? '/'
-  if (typeof afterLoginRedirect !== 'string' || !isSafeReturnTo(afterLoginRedirect)) {
-    fail('afterLoginRedirect', 'must be a same-origin path starting with a single "/"')
-  }
-
-  const cookieName = raw.cookieName ?? 'cognito'
-  if (typeof cookieName !== 'string' || !COOKIE_NAME.test(cookieName)) {
-    fail('cookieName', 'must be 1-32 characters of letters, digits, "_" and "-"')
-  }
-  const localDevelopment = redirect.protocol === 'http:'
-  const secureCookies = booleanOption(raw.secureCookies, 'secureCookies', !localDevelopment)
-
+    : withoutTrailingSlash(parseUrl(raw.issuer, `${at}issuer`))
   return {
     userPoolId,
     region,
-    clientId,
-    clientSecret,
-    domain,
-    redirectUri: redirect.href,
-    logoutUri,
-    scopes: validateScopes(raw.scopes),
-    sessionKeys: deriveSessionKeys(raw.sessionSecret),
     issuer,
-    jwksUri,
+    jwksUri: raw.jwksUri === undefined ? `${issuer}/.well-known/jwks.json` : parseUrl(raw.jwksUri, `${at}jwksUri`).href,
+    clientIds: clientIdList(raw.clientId, `${at}clientId`),
+    jwks: validateJwks(raw.jwks, `${at}jwks`)
+  }
+}
+
+/** `userPoolId` + `clientId` (one pool), or `userPools` (several, chosen by each token's `iss`). */
+function resolvePools (raw: FastifyCognitoOptions): ResolvedUserPool[] {
+  if (raw.userPools === undefined) {
+    return [resolvePool({ userPoolId: raw.userPoolId as string, clientId: raw.clientId as string, region: raw.region, issuer: raw.issuer, jwksUri: raw.jwksUri, jwks: raw.jwks }, '')]
+  }
+  for (const name of ['userPoolId', 'clientId', 'region', 'issuer', 'jwksUri', 'jwks'] as const) {
+    if (raw[name] !== undefined) fail(name, 'goes inside each "userPools" entry when "userPools" is given')
+  }
+  if (!Array.isArray(raw.userPools) || raw.userPools.length === 0) fail('userPools', 'must be a non-empty array of { userPoolId, clientId }')
+  const pools = raw.userPools.map((pool, index) => {
+    if (pool === null || typeof pool !== 'object') fail(`userPools[${index}]`, 'must be an object { userPoolId, clientId }')
+    return resolvePool(pool, `userPools[${index}].`)
+  })
+  const issuers = new Set(pools.map((pool) => pool.issuer))
+  if (issuers.size !== pools.length) fail('userPools', 'names the same user pool (issuer) twice')
+  return pools
+}
+
+export function resolveOptions (raw: FastifyCognitoOptions): ResolvedCognitoOptions {
+  if (raw === null || typeof raw !== 'object') throw new CognitoInvalidOptionError('fastify-cognito: options are required')
+  const pools = resolvePools(raw)
+  const first = pools[0] as ResolvedUserPool
+  const clientId = first.clientIds[0] as string
+  const tokenCacheSize = validateTokenCacheSize(raw.tokenCacheSize)
+  return {
+    pools,
+    clientIds: [...new Set(pools.flatMap((pool) => pool.clientIds))],
+    clientId,
+    userPoolId: first.userPoolId,
+    region: first.region,
+    issuer: first.issuer,
+    jwksUri: first.jwksUri,
+    signIn: resolveSignInOptions(raw, clientId),
     prefix: validatePrefix(raw.prefix),
-    afterLoginRedirect,
-    cookieName,
-    secureCookies,
-    maxSessionAge: positiveInteger(raw.maxSessionAge, 'maxSessionAge', 30 * 24 * 3600),
-    autoRefresh: booleanOption(raw.autoRefresh, 'autoRefresh', true),
-    refreshSkew: positiveInteger(raw.refreshSkew, 'refreshSkew', 30, { allowZero: true }),
-    authorizationParams: validateAuthorizationParams(raw.authorizationParams),
-    userInfo: booleanOption(raw.userInfo, 'userInfo', false),
-    onLogin: hookOption(raw.onLogin, 'onLogin'),
-    onRefresh: hookOption(raw.onRefresh, 'onRefresh'),
-    onLogout: hookOption(raw.onLogout, 'onLogout'),
     httpTimeout: positiveInteger(raw.httpTimeout, 'httpTimeout', 5000),
     clockTolerance: positiveInteger(raw.clockTolerance, 'clockTolerance', 5, { allowZero: true }),
     jwksCooldown: positiveInteger(raw.jwksCooldown, 'jwksCooldown', 30_000, { allowZero: true }),
     prefetchJwks: booleanOption(raw.prefetchJwks, 'prefetchJwks', true),
-    jwks: validateJwks(raw.jwks),
-    tokenCacheSize: validateTokenCacheSize(raw.tokenCacheSize),
-    sessionCacheSize: Math.ceil(validateTokenCacheSize(raw.tokenCacheSize) / 10),
-    maxSessionCookieBytes: boundedInteger(raw.maxSessionCookieBytes, 'maxSessionCookieBytes', DEFAULT_SESSION_COOKIE_BUDGET, COOKIE_CHUNK_LENGTH, MAX_SESSION_COOKIE_BUDGET),
+    tokenCacheSize,
+    sessionCacheSize: Math.ceil(tokenCacheSize / 10),
+    isRevoked: hookOption(raw.isRevoked, 'isRevoked'),
     now: hookOption(raw.now, 'now') ?? Date.now
   }
 }

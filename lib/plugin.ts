@@ -2,10 +2,11 @@ import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastif
 import fp from 'fastify-plugin'
 import { CognitoClient } from './cognito/client.js'
 import { CognitoHttpClient } from './cognito/http.js'
-import type { CognitoContext } from './context.js'
+import type { CognitoContext, CognitoSignIn, SignInContext } from './context.js'
 import { CognitoError } from './errors.js'
+import { withUserInfo } from './flows/user-info.js'
 import { createRequireAuth } from './guards.js'
-import { resolveOptions, type ResolvedCognitoOptions } from './options.js'
+import { resolveOptions, type ResolvedCognitoOptions, type ResolvedSignInOptions } from './options.js'
 import { requestHelpersFor } from './request-helpers.js'
 import { registerCallbackRoute } from './routes/callback.js'
 import { registerLoginRoute } from './routes/login.js'
@@ -20,66 +21,81 @@ import { JwksKeyStore } from './tokens/jwks.js'
 import { CognitoTokenVerifier } from './tokens/verifier.js'
 import type { CognitoDecorator, FastifyCognitoOptions } from './types.js'
 import { verifiedUser } from './user.js'
-import { withUserInfo } from './flows/user-info.js'
-import { createClock } from './util/clock.js'
+import { createClock, type Clock } from './util/clock.js'
 
-/** The one context of a registration: every service, derived value and the clock, built once. */
-async function buildContext (fastify: FastifyInstance, options: ResolvedCognitoOptions): Promise<CognitoContext> {
-  const clock = createClock(options.now)
-  const http = new CognitoHttpClient(options.httpTimeout)
-  const keys = new JwksKeyStore(http, options.jwksUri, options.jwksCooldown, clock.millis, options.jwks)
-  const verifier = new CognitoTokenVerifier(keys, { ...options, now: clock.seconds })
-  const client = new CognitoClient(http, options)
+/** Browser sign-in's services: the session store, the login transactions, the refresher, the Cognito client. */
+async function buildSignIn (fastify: FastifyInstance, options: ResolvedCognitoOptions, signIn: ResolvedSignInOptions, base: Omit<CognitoContext, 'signIn'>): Promise<CognitoSignIn> {
+  const { clock, verifier } = base
+  const client = new CognitoClient(base.http, signIn)
   // __Host- makes the browser refuse the cookie unless it is Secure, for this host only, on Path=/.
-  const cookieBase = options.secureCookies ? `__Host-${options.cookieName}` : options.cookieName
+  const cookieBase = signIn.secureCookies ? `__Host-${signIn.cookieName}` : signIn.cookieName
   const sessionCookie = `${cookieBase}_session`
   const loginCookie = `${cookieBase}_login`
   const store = new CookieSessionStore(fastify, {
     cookieName: sessionCookie,
-    keys: deriveCookieKeys(options.sessionKeys, 'session', options.clientId, sessionCookie),
-    cookieBudget: options.maxSessionCookieBytes,
-    secureCookies: options.secureCookies,
-    sessionMaxAge: options.maxSessionAge,
+    keys: deriveCookieKeys(signIn.sessionKeys, 'session', signIn.clientId, sessionCookie),
+    cookieBudget: signIn.maxSessionCookieBytes,
+    secureCookies: signIn.secureCookies,
+    sessionMaxAge: signIn.maxSessionAge,
     sessionCacheSize: options.sessionCacheSize,
     now: clock.seconds
   })
-  const loginCodec = await registerJsonCookieCodec(fastify, deriveCookieKeys(options.sessionKeys, 'login', options.clientId, loginCookie), LOGIN_TRANSACTION_MAX_AGE)
-  const loginTransactions = new LoginTransactions(loginCodec, loginCookie, options.secureCookies, clock.seconds)
-  const requireIdToken = options.scopes.includes('openid')
-  const { onRefresh, userInfo } = options
+  const loginCodec = await registerJsonCookieCodec(fastify, deriveCookieKeys(signIn.sessionKeys, 'login', signIn.clientId, loginCookie), LOGIN_TRANSACTION_MAX_AGE)
+  const requireIdToken = signIn.scopes.includes('openid')
+  const { onRefresh, userInfo } = signIn
   const refresher = new SessionRefresher({
     client,
     verifier,
     store,
     requireIdToken,
-    maxSessionAge: options.maxSessionAge,
-    refreshSkew: options.refreshSkew,
+    maxSessionAge: signIn.maxSessionAge,
+    refreshSkew: signIn.refreshSkew,
     clock,
     onRefreshed: !userInfo && onRefresh === undefined
       ? undefined
       : async (request, outcome) => {
         const session = userInfo ? await withUserInfo(client, outcome.session) : outcome.session
-        if (onRefresh !== undefined) await onRefresh(request, verifiedUser(outcome.verified, session.userInfo))
+        if (onRefresh !== undefined) await onRefresh(request, verifiedUser(outcome.verified, session.userInfo, options.userPoolId))
         return { ...outcome, session }
       }
   })
-  const prefix = options.prefix
+  const redirect = new URL(signIn.redirectUri)
   return Object.freeze({
+    options: signIn,
+    client,
+    store,
+    loginTransactions: new LoginTransactions(loginCodec, loginCookie, signIn.secureCookies, clock.seconds),
+    refresher,
+    autoRefresher: signIn.autoRefresh ? refresher : undefined,
+    appOrigin: redirect.origin,
+    callbackHostname: redirect.hostname,
+    requireIdToken
+  })
+}
+
+/** The one context of a registration: every service, derived value and the clock, built once. */
+async function buildContext (fastify: FastifyInstance, options: ResolvedCognitoOptions): Promise<CognitoContext> {
+  const clock: Clock = createClock(options.now)
+  const http = new CognitoHttpClient(options.httpTimeout)
+  // One key store per pool: each has its own keys, fetches and cooldown.
+  const keys = options.pools.map((pool) => new JwksKeyStore(http, pool.jwksUri, options.jwksCooldown, clock.millis, pool.jwks))
+  const verifier = new CognitoTokenVerifier(
+    options.pools.map((pool, index) => ({ issuer: pool.issuer, userPoolId: pool.userPoolId, clientIds: pool.clientIds, keys: keys[index] as JwksKeyStore })),
+    { clientId: options.clientId, clockTolerance: options.clockTolerance, tokenCacheSize: options.tokenCacheSize, now: clock.seconds }
+  )
+  const prefix = options.prefix
+  const base = {
     options,
     clock,
     http,
     keys,
     verifier,
-    client,
-    store,
-    loginTransactions,
-    refresher,
-    autoRefresher: options.autoRefresh ? refresher : undefined,
-    paths: Object.freeze({ login: `${prefix}/login`, callback: `${prefix}/login/redirect`, refresh: `${prefix}/refresh`, logout: `${prefix}/logout` }),
-    appOrigin: new URL(options.redirectUri).origin,
-    callbackHostname: new URL(options.redirectUri).hostname,
-    requireIdToken
-  })
+    // Verified tokens always name a known pool: the fallback is never reached.
+    poolIdOf: (issuer: string) => verifier.userPoolIdOf(issuer) ?? options.userPoolId,
+    paths: Object.freeze({ login: `${prefix}/login`, callback: `${prefix}/login/redirect`, refresh: `${prefix}/refresh`, logout: `${prefix}/logout` })
+  }
+  const signIn = options.signIn === undefined ? undefined : await buildSignIn(fastify, options, options.signIn, base)
+  return Object.freeze({ ...base, signIn })
 }
 
 function decorate (fastify: FastifyInstance, context: CognitoContext): void {
@@ -102,13 +118,8 @@ function decorate (fastify: FastifyInstance, context: CognitoContext): void {
   })
 }
 
-const plugin: FastifyPluginAsync<FastifyCognitoOptions> = async function fastifyCognito (fastify: FastifyInstance, rawOptions) {
-  const options = resolveOptions(rawOptions)
-  // No @fastify/cookie: the session store reads and writes only the plugin's own cookies, and only on requests that
-  // use a session (session/cookies.ts); @fastify/cookie would add its hooks to every route of the app.
-  const context = await buildContext(fastify, options)
-  decorate(fastify, context)
-
+/** The plugin's routes, in an encapsulated context under `prefix`: only with browser sign-in. */
+async function registerRoutes (fastify: FastifyInstance, context: SignInContext): Promise<void> {
   await fastify.register(async function cognitoRoutes (routes) {
     // HTML forms (`<form method="post" action="/logout">`) post an empty application/x-www-form-urlencoded body,
     // which Fastify answers with 415 unless a parser exists. The plugin's routes read no body: accept and drop it,
@@ -120,16 +131,27 @@ const plugin: FastifyPluginAsync<FastifyCognitoOptions> = async function fastify
     registerCallbackRoute(routes, context)
     registerRefreshRoute(routes, context)
     registerLogoutRoute(routes, context)
-  }, { prefix: options.prefix })
+  }, { prefix: context.options.prefix })
+}
+
+const plugin: FastifyPluginAsync<FastifyCognitoOptions> = async function fastifyCognito (fastify: FastifyInstance, rawOptions) {
+  const options = resolveOptions(rawOptions)
+  // No @fastify/cookie: the session store reads and writes only the plugin's own cookies, and only on requests that
+  // use a session (session/cookies.ts); @fastify/cookie would add its hooks to every route of the app.
+  const context = await buildContext(fastify, options)
+  decorate(fastify, context)
+  if (context.signIn !== undefined) await registerRoutes(fastify, context as SignInContext)
 
   if (options.prefetchJwks) {
     fastify.addHook('onReady', async function prefetchCognitoJwks () {
-      try {
-        await context.keys.refresh()
-      } catch (error) {
-        // Not fatal: the keys are fetched again on first use, and the app should start while Cognito is away.
-        fastify.log.warn({ code: error instanceof CognitoError ? error.code : 'unknown' }, 'fastify-cognito: could not prefetch the JWKS')
-      }
+      await Promise.all(context.keys.map(async (keys) => {
+        try {
+          await keys.refresh()
+        } catch (error) {
+          // Not fatal: the keys are fetched again on first use, and the app should start while Cognito is away.
+          fastify.log.warn({ code: error instanceof CognitoError ? error.code : 'unknown' }, 'fastify-cognito: could not prefetch the JWKS')
+        }
+      }))
     })
   }
   fastify.addHook('onClose', async function closeCognitoClient () {

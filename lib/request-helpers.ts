@@ -1,8 +1,8 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { checkAuthentication, hasBearerHeader } from './authenticate.js'
 import { pickAuthorizationParams } from './cognito/sign-in-params.js'
-import type { CognitoContext } from './context.js'
-import { CognitoError } from './errors.js'
+import { hasSignIn, type CognitoContext, type SignInContext } from './context.js'
+import { CognitoError, CognitoInvalidOptionError } from './errors.js'
 import { logout } from './flows/logout.js'
 import { refreshNow } from './flows/refresh-now.js'
 import { startLogin } from './flows/start-login.js'
@@ -18,17 +18,24 @@ class RequestHelpers implements CognitoRequestHelpers {
     this.#context = context
   }
 
+  /** The context with browser sign-in, or the typed error a bearer-only registration answers these helpers with. */
+  #signIn (helper: string): SignInContext {
+    if (hasSignIn(this.#context)) return this.#context
+    throw new CognitoInvalidOptionError(`fastify-cognito: request.cognito.${helper}() needs browser sign-in; this registration is bearer-only (give "domain", "redirectUri" and "sessionSecret" to turn sign-in on)`)
+  }
+
   login (reply: FastifyReply, options: Parameters<CognitoRequestHelpers['login']>[1] = {}): FastifyReply {
+    const context = this.#signIn('login')
     const params = pickAuthorizationParams({ identity_provider: options.identityProvider, prompt: options.prompt, login_hint: options.loginHint })
-    return startLogin(this.#context, this.#request, reply, { returnTo: options.returnTo, params })
+    return startLogin(context, this.#request, reply, { returnTo: options.returnTo, params })
   }
 
   async logout (reply: FastifyReply): Promise<FastifyReply> {
-    return await logout(this.#context, this.#request, reply)
+    return await logout(this.#signIn('logout'), this.#request, reply)
   }
 
   async refresh (reply: FastifyReply): Promise<{ expiresAt: number }> {
-    return await refreshNow(this.#context, this.#request, reply)
+    return await refreshNow(this.#signIn('refresh'), this.#request, reply)
   }
 
   async isAuthenticated (): Promise<boolean> {
@@ -48,8 +55,8 @@ class RequestHelpers implements CognitoRequestHelpers {
    */
   get sessionData (): FastifyCognitoSessionData | undefined {
     const request = this.#request
-    if (hasBearerHeader(request.headers.authorization)) return undefined
-    const session = this.#context.store.readSession(request)
+    if (this.#context.signIn === undefined || hasBearerHeader(request.headers.authorization)) return undefined
+    const session = this.#context.signIn.store.readSession(request)
     if (session?.data === undefined) return undefined
     try {
       const checking = checkAuthentication(request, this.#context)

@@ -24,29 +24,73 @@ export interface FastifyCognitoSessionData {
 }
 
 /** What `app.register(fastifyCognito, options)` accepts. */
-export interface FastifyCognitoOptions {
+/** A user pool whose tokens a registration accepts: `userPools` entries, or the top-level options for one pool. */
+export interface CognitoUserPoolOptions {
   /** The user pool id, `<region>_<id>`, e.g. `eu-west-1_AbCdEf123`. */
   userPoolId: string
+  /**
+   * The app client id, or several: access tokens of any of them pass the guards. With browser sign-in, the first is
+   * the client users sign in with.
+   */
+  clientId: string | string[]
   /** AWS region; the part of `userPoolId` before `_` unless given (and then it must agree). */
   region?: string | undefined
-  /** The app client id. */
-  clientId: string
-  /** The app client secret. Present: a confidential client (HTTP Basic). Absent: a public client (PKCE only). */
-  clientSecret?: string | undefined
-  /** The managed login (hosted UI) base URL, `https://<prefix>.auth.<region>.amazoncognito.com` or a custom domain. */
-  domain: string
-  /** Absolute URL of this app's callback route (`<prefix>/login/redirect`), registered as a callback URL on the app client. */
-  redirectUri: string
-  /** Absolute URL Cognito's /logout sends the user to; must be an allowed sign-out URL of the app client. */
-  logoutUri?: string | undefined
-  /** OAuth scopes to ask for. Default `['openid', 'email', 'profile']`. */
-  scopes?: string[] | undefined
-  /** Secret(s) of at least 32 characters for the encrypted cookies. An array rotates: the first encrypts, all decrypt. */
-  sessionSecret: string | string[]
   /** Token issuer. Default `https://cognito-idp.<region>.amazonaws.com/<userPoolId>`. */
   issuer?: string | undefined
   /** JWKS URL. Default `<issuer>/.well-known/jwks.json`. */
   jwksUri?: string | undefined
+  /**
+   * The pool's JWKS document (`{ keys: [...] }`) to use instead of fetching `jwksUri`: for tests (see
+   * `createTokenIssuer` in fastify-cognito/testing) and networks that cannot reach Cognito's key endpoint.
+   * Key rotation then needs a restart.
+   */
+  jwks?: { keys: unknown[] } | undefined
+}
+
+/** One user pool, given at the top level (the usual case). */
+export interface CognitoSinglePoolOptions extends CognitoUserPoolOptions {
+  userPools?: undefined
+}
+
+/**
+ * Several user pools (a multi-tenant API): each token is matched to its pool by its exact `iss` before any key is
+ * fetched; each pool has its own JWKS cache and cooldown. With browser sign-in, users sign in with the first pool's
+ * first client.
+ */
+export interface CognitoMultiPoolOptions {
+  userPools: CognitoUserPoolOptions[]
+  userPoolId?: undefined
+  clientId?: undefined
+  region?: undefined
+  issuer?: undefined
+  jwksUri?: undefined
+  jwks?: undefined
+}
+
+/**
+ * What `app.register(fastifyCognito, options)` accepts. `{ userPoolId, clientId }` alone is a complete bearer-only
+ * registration (an API: no routes, no cookies). `domain`, `redirectUri` and `sessionSecret` together turn on
+ * browser sign-in.
+ */
+export type FastifyCognitoOptions = CognitoCommonOptions & (CognitoSinglePoolOptions | CognitoMultiPoolOptions)
+
+/** The options that do not depend on how the pools are given. */
+export interface CognitoCommonOptions {
+  /** The app client secret (browser sign-in). Present: a confidential client (HTTP Basic). Absent: a public client (PKCE only). */
+  clientSecret?: string | undefined
+  /** Browser sign-in: the managed login (hosted UI) base URL, `https://<prefix>.auth.<region>.amazoncognito.com` or a custom domain. */
+  domain?: string | undefined
+  /** Browser sign-in: absolute URL of this app's callback route (`<prefix>/login/redirect`), registered as a callback URL on the app client. */
+  redirectUri?: string | undefined
+  /** Absolute URL Cognito's /logout sends the user to; must be an allowed sign-out URL of the app client. */
+  logoutUri?: string | undefined
+  /** OAuth scopes to ask for. Default `['openid', 'email', 'profile']`. */
+  scopes?: string[] | undefined
+  /**
+   * Browser sign-in: secret(s) of at least 32 characters for the encrypted cookies. An array rotates: the first
+   * encrypts, all decrypt.
+   */
+  sessionSecret?: string | string[] | undefined
   /** Mount point of the plugin's routes. Default `''`. */
   // Exactly `string` when present, as Fastify's own register option of the same name is.
   prefix?: string
@@ -76,7 +120,10 @@ export interface FastifyCognitoOptions {
    * parameters. `identity_provider` / `idp_identifier` skip the hosted UI (Google, a SAML or OIDC IdP).
    */
   authorizationParams?: CognitoAuthorizationParams | undefined
-  /** Fetch /oauth2/userInfo once at sign-in and merge it into `request.user`. Needs the `openid` scope. Default false. */
+  /**
+   * Fetch /oauth2/userInfo at sign-in and again at every refresh, and complete `request.user.claims` with it (the
+   * verified ID token wins where both have a claim). Needs the `openid` scope. Default false.
+   */
   userInfo?: boolean | undefined
   /**
    * Runs after the tokens are verified, before the session is stored. Throw to refuse the sign-in (403 unless the
@@ -88,18 +135,12 @@ export interface FastifyCognitoOptions {
   onRefresh?: ((request: FastifyRequest, user: CognitoUser) => void | Promise<void>) | undefined
   /** Runs at logout, before the cookies are cleared; `user` is null when there was no valid session. */
   onLogout?: ((request: FastifyRequest, user: CognitoUser | null) => void | Promise<void>) | undefined
-  /** Time limit in milliseconds for each HTTP call to Cognito (token, revoke, JWKS). Default 5000. */
+  /** Time limit in milliseconds for each HTTP call to Cognito (token, revoke, userInfo, JWKS). Default 5000. */
   httpTimeout?: number | undefined
   /** Seconds of clock skew accepted on `exp` and `iat`. Default 5. */
   clockTolerance?: number | undefined
   /** Minimum milliseconds between two JWKS fetches caused by unknown key ids. Default 30000. */
   jwksCooldown?: number | undefined
-  /**
-   * The pool's JWKS document (`{ keys: [...] }`) to use instead of fetching `jwksUri`: for tests (see
-   * `createTokenIssuer` in fastify-cognito/testing) and networks that cannot reach Cognito's key endpoint.
-   * Key rotation then needs a restart.
-   */
-  jwks?: { keys: unknown[] } | undefined
   /** Fetch the JWKS when the server starts (`onReady`), so the first request does not wait for it. Default true. */
   prefetchJwks?: boolean | undefined
   /**
@@ -114,6 +155,12 @@ export interface FastifyCognitoOptions {
    * From 3800 (one cookie) to 15200 (four cookies; Node's request-head limit is 16 KiB). Default 7600 (two).
    */
   maxSessionCookieBytes?: number | undefined
+  /**
+   * Your own revocation list: called on every guarded request (cache hits included) with the verified access-token
+   * claims; `true` refuses the token with 401 `FST_COGNITO_INVALID_TOKEN`. Sync or async; a throw is a 503-class
+   * fault of your own, answered as you throw it.
+   */
+  isRevoked?: ((claims: CognitoAccessTokenPayload, request: FastifyRequest) => boolean | Promise<boolean>) | undefined
   /**
    * The plugin's clock in epoch milliseconds, for tests that move time instead of sleeping (token expiry, session
    * age, refresh timing, JWKS cool-down). Default `Date.now`.
@@ -134,7 +181,8 @@ export interface CognitoAccessTokenClaims {
   exp: number
   jti?: string
   origin_jti?: string
-  username: string
+  /** The user's sign-in name; absent in machine (client credentials) tokens, whose `sub` is the client id. */
+  username?: string
   /** Absent when the user is in no group. */
   'cognito:groups'?: string[]
   event_id?: string
@@ -170,15 +218,17 @@ export interface CognitoIdTokenClaims {
 export type CognitoAccessTokenPayload = CognitoAccessTokenClaims & FastifyCognitoClaims
 export type CognitoIdTokenPayload = CognitoIdTokenClaims & FastifyCognitoClaims
 
-/** `request.user`: who is signed in, normalised from the ID token (session) or the access token (Bearer). */
-export interface CognitoUser {
+/** What every `request.user` has, whoever the token belongs to. */
+export interface CognitoUserBase {
   sub: string
-  /** The sign-in name. In pools that sign in with email or phone it is a UUID: not a display name. */
-  username: string
-  /** `cognito:groups`; `[]` when the user is in no group. */
+  /** `cognito:groups` of the access token; `[]` when the user is in no group (and for machine tokens). */
   groups: string[]
   /** Scopes granted to the access token. */
   scopes: string[]
+  /** The app client the access token was issued to (`client_id`). */
+  clientId: string
+  /** The user pool that signed the token (chosen by its `iss`). */
+  userPoolId: string
   email?: string
   emailVerified?: boolean
   /**
@@ -191,6 +241,25 @@ export interface CognitoUser {
   claims: CognitoIdTokenPayload | CognitoAccessTokenPayload
 }
 
+/** A person: the token names a user of the pool. */
+export interface CognitoHumanUser extends CognitoUserBase {
+  isMachine: false
+  /** The sign-in name. In pools that sign in with email or phone it is a UUID: not a display name. */
+  username: string
+}
+
+/**
+ * Another service, with a client-credentials (machine-to-machine) token: `sub` and `clientId` are its app client,
+ * there is no username and no group, and its scopes are custom ones (`<resource-server>/<scope>`).
+ */
+export interface CognitoMachineUser extends CognitoUserBase {
+  isMachine: true
+  username?: undefined
+}
+
+/** `request.user`: who is signed in, normalised from verified token claims. `isMachine` tells which kind. */
+export type CognitoUser = CognitoHumanUser | CognitoMachineUser
+
 /** What `onLogin` receives: the signed-in user and the verified tokens. */
 export interface CognitoLoginContext {
   user: CognitoUser
@@ -198,7 +267,7 @@ export interface CognitoLoginContext {
     accessToken: string
     idToken: string | undefined
     refreshToken: string | undefined
-    /** The access token's `exp`, in epoch seconds. */
+    /** When the tokens stop being valid: the earlier `exp` of the access and the ID token, epoch seconds. */
     expiresAt: number
   }
 }
@@ -208,8 +277,20 @@ export interface CognitoRequireAuthOptions {
   groups?: string[]
   /** With `groups`: one of the groups suffices. Default false (all are required). */
   anyGroup?: boolean
-  /** Scopes the access token must carry (all of them). */
+  /** Scopes the access token must carry: all of them, or at least one with `anyScope: true`. */
   scopes?: string[]
+  /** With `scopes`: one of the scopes suffices. Default false (all are required). */
+  anyScope?: boolean
+  /**
+   * Only tokens of these app clients (`client_id`) pass; a valid token of another accepted client gets 403. Each id
+   * must be one the registration accepts (`clientId`), else an options error.
+   */
+  clientIds?: string[]
+  /**
+   * No credentials at all (no Bearer token, no session) let the handler run with `request.user === null`; a token
+   * that is present must still be valid (401 otherwise). Default false.
+   */
+  optional?: boolean
   /**
    * Send browser navigations (GET preferring text/html) without a valid session to the login route instead of
    * answering 401. Default true.

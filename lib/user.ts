@@ -8,14 +8,19 @@ import { deepFreeze } from './util/freeze.js'
  * access token, the token every request is checked with; the ID token (verified too) adds the profile claims.
  */
 
-export function buildUser (access: CognitoAccessTokenPayload, id?: CognitoIdTokenPayload): CognitoUser {
-  const user: CognitoUser = {
+export function buildUser (access: CognitoAccessTokenPayload, id: CognitoIdTokenPayload | undefined, userPoolId: string): CognitoUser {
+  const base = {
     sub: access.sub,
-    username: access.username,
     groups: access['cognito:groups'] ?? [],
     scopes: typeof access.scope === 'string' ? access.scope.split(' ').filter((scope) => scope !== '') : [],
+    clientId: access.client_id,
+    userPoolId,
     claims: id ?? access
   }
+  // The verifier lets a token without username through only as a machine token (its client as subject).
+  const user: CognitoUser = typeof access.username === 'string'
+    ? { ...base, isMachine: false, username: access.username }
+    : { ...base, isMachine: true }
   if (typeof id?.email === 'string') user.email = id.email
   if (typeof id?.email_verified === 'boolean') user.emailVerified = id.email_verified
   const provider = identityProviderOf(id?.identities)
@@ -41,8 +46,8 @@ export function profileClaims (id: CognitoIdTokenPayload | undefined, userInfo: 
 }
 
 /** The user of tokens just verified (sign-in, refresh), for the hooks that run then. */
-export function verifiedUser (verified: VerifiedTokenSet, userInfo: Record<string, unknown> | undefined): CognitoUser {
-  return buildUser(verified.access, profileClaims(verified.id, userInfo))
+export function verifiedUser (verified: VerifiedTokenSet, userInfo: Record<string, unknown> | undefined, userPoolId: string): CognitoUser {
+  return buildUser(verified.access, profileClaims(verified.id, userInfo), userPoolId)
 }
 
 /** Scope lists are the same for many tokens: cached authentications share one frozen array per `scope` string. */
@@ -50,8 +55,8 @@ const scopeLists = new Map<string, string[]>()
 const SCOPE_LISTS_MAX = 256
 
 /** `buildUser`, deep-frozen, with a shared scope list: what the guards hand out and keep. */
-export function frozenUser (access: CognitoAccessTokenPayload, id?: CognitoIdTokenPayload): CognitoUser {
-  const user = buildUser(access, id)
+export function frozenUser (access: CognitoAccessTokenPayload, id: CognitoIdTokenPayload | undefined, userPoolId: string): CognitoUser {
+  const user = buildUser(access, id, userPoolId)
   if (typeof access.scope === 'string') {
     const known = scopeLists.get(access.scope)
     if (known === undefined) {

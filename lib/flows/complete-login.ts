@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { CognitoTokenSet } from '../cognito/client.js'
-import type { CognitoContext } from '../context.js'
+import type { SignInContext } from '../context.js'
 import {
   CognitoAuthorizationError,
   CognitoError,
@@ -29,23 +29,24 @@ function singleValue (query: Record<string, unknown>, name: string): string | un
 }
 
 /** What the plugin can see of why a callback finds no login in progress, for the log (never a cookie's value). */
-function missingLoginReason (context: CognitoContext, request: FastifyRequest): string {
+function missingLoginReason (context: SignInContext, request: FastifyRequest): string {
   const hostname = request.hostname.toLowerCase().slice(0, 253)
-  if (hostname !== context.callbackHostname) {
-    return `the callback arrived at host "${hostname}" while the redirect URI names "${context.callbackHostname}"`
+  const expected = context.signIn.callbackHostname
+  if (hostname !== expected) {
+    return `the callback arrived at host "${hostname}" while the redirect URI names "${expected}"`
   }
-  if (!context.loginTransactions.hasCookie(request)) {
+  if (!context.signIn.loginTransactions.hasCookie(request)) {
     return 'the request carries no login cookie: the sign-in started on another host name, in another browser, or cookies are blocked'
   }
   return 'the login cookie holds no valid login: it is older than 10 minutes, already used, or from another app or session secret'
 }
 
 /** The login this callback completes, spent on the way (a state, once presented, is spent whatever happens next). */
-function takeTransaction (context: CognitoContext, request: FastifyRequest, reply: FastifyReply, query: Record<string, unknown>): LoginTransaction {
+function takeTransaction (context: SignInContext, request: FastifyRequest, reply: FastifyReply, query: Record<string, unknown>): LoginTransaction {
   const state = singleValue(query, 'state')
-  const transactions = context.loginTransactions.read(request)
+  const transactions = context.signIn.loginTransactions.read(request)
   const transaction = state === undefined ? undefined : transactions.find((tx) => constantTimeEqual(tx.state, state))
-  if (transaction !== undefined) context.loginTransactions.remove(request, reply, transaction.state)
+  if (transaction !== undefined) context.signIn.loginTransactions.remove(request, reply, transaction.state)
   const error = singleValue(query, 'error')
   if (error !== undefined) throw new CognitoAuthorizationError(isOAuthErrorCode(error) ? error : 'unknown')
   if (transactions.length === 0) {
@@ -57,18 +58,17 @@ function takeTransaction (context: CognitoContext, request: FastifyRequest, repl
 }
 
 /** The app's `onLogin`: what it returns is kept in the session; a throw refuses the sign-in and revokes the tokens. */
-async function runOnLogin (context: CognitoContext, request: FastifyRequest, session: CognitoSessionData, tokens: CognitoTokenSet, verified: VerifiedTokenSet): Promise<void> {
-  const onLogin = context.options.onLogin
+async function runOnLogin (context: SignInContext, request: FastifyRequest, session: CognitoSessionData, tokens: CognitoTokenSet, verified: VerifiedTokenSet): Promise<void> {
+  const onLogin = context.signIn.options.onLogin
   if (onLogin === undefined) return
   let data: FastifyCognitoSessionData | undefined | void
   try {
     data = await onLogin(request, {
-      user: verifiedUser(verified, session.userInfo),
+      user: verifiedUser(verified, session.userInfo, context.options.userPoolId),
       tokens: { accessToken: tokens.accessToken, idToken: tokens.idToken, refreshToken: tokens.refreshToken, expiresAt: session.expiresAt }
     })
   } catch (error) {
-    // A refused sign-in must not leave a live refresh token behind at Cognito.
-    await revokeBestEffort(context, request, tokens.refreshToken)
+    // A refused sign-in must not leave a live refresh token behind at Cognito (the caller revokes it).
     throw error instanceof CognitoError || typeof (error as { statusCode?: unknown } | null)?.statusCode === 'number'
       ? error
       : new CognitoLoginRejectedError(error instanceof Error ? error.message : undefined, { cause: error })
@@ -80,8 +80,9 @@ async function runOnLogin (context: CognitoContext, request: FastifyRequest, ses
  * GET /login/redirect: Cognito's redirect back. Checks state against the logins this browser started, exchanges
  * the code with the PKCE verifier, verifies both tokens and starts a new session.
  */
-export async function completeLogin (context: CognitoContext, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
-  const { options, client, verifier } = context
+export async function completeLogin (context: SignInContext, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+  const { options, client, requireIdToken, store } = context.signIn
+  const { verifier } = context
   reply.header('cache-control', 'no-store')
   const query = request.query as Record<string, unknown>
   const transaction = takeTransaction(context, request, reply, query)
@@ -89,14 +90,13 @@ export async function completeLogin (context: CognitoContext, request: FastifyRe
   if (code === undefined || code.length === 0 || code.length > 2048) throw new CognitoInvalidCallbackError('The callback has no valid authorization code')
 
   const tokens = await client.exchangeCode(code, transaction.codeVerifier)
-  const verified = await verifyTokenSet(verifier, tokens, { requireIdToken: context.requireIdToken, nonce: transaction.nonce })
+  const verified = await verifyTokenSet(verifier, tokens, { requireIdToken, nonce: transaction.nonce })
   const { access } = verified
   let session = createSession(verified, tokens, context.clock.seconds())
-  if (options.userInfo) session = await withUserInfo(client, session)
-  await runOnLogin(context, request, session, tokens, verified)
-
   try {
-    context.store.writeSession(request, reply, session)
+    if (options.userInfo) session = await withUserInfo(client, session)
+    await runOnLogin(context, request, session, tokens, verified)
+    store.writeSession(request, reply, session)
   } catch (error) {
     // No session, so no live refresh token left behind at Cognito either.
     await revokeBestEffort(context, request, tokens.refreshToken)

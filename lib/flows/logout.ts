@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { logoutUrl } from '../cognito/urls.js'
-import type { CognitoContext } from '../context.js'
+import type { SignInContext } from '../context.js'
 import { endingSessionUser } from '../authenticate.js'
 import { revokeBestEffort } from './revoke.js'
 
@@ -9,13 +9,14 @@ import { revokeBestEffort } from './revoke.js'
  * every cookie of the plugin, and sends the browser to Cognito's /logout to end the managed-login session too. A
  * failed revocation is logged and never blocks the logout.
  */
-export async function logout (context: CognitoContext, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
-  const { options, store, refresher, verifier } = context
+export async function logout (context: SignInContext, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+  const { options, store, refresher, loginTransactions } = context.signIn
+  const { verifier } = context
   reply.header('cache-control', 'no-store')
   const session = store.readSession(request)
   if (options.onLogout !== undefined) await options.onLogout(request, session === null ? null : await endingSessionUser(context, session))
   store.clearSession(request, reply)
-  context.loginTransactions.clear(request, reply)
+  loginTransactions.clear(request, reply)
   // A copy of the cookie (or its access token as a bearer token) replayed later in this process is refused.
   if (session !== null) verifier.revokeAccessToken(session.accessToken)
   if (session !== null) refresher.forget(session.sid)

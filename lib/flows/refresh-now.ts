@@ -1,5 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import type { CognitoContext } from '../context.js'
+import type { SignInContext } from '../context.js'
 import { CognitoUnauthenticatedError } from '../errors.js'
 
 /**
@@ -7,9 +7,9 @@ import { CognitoUnauthenticatedError } from '../errors.js'
  * refresh token when Cognito returns none (rotation off). `invalid_grant` ends the session; a network fault does
  * not (the user may retry). Resolves to the new access token's expiry, epoch seconds.
  */
-export async function refreshNow (context: CognitoContext, request: FastifyRequest, reply: FastifyReply): Promise<{ expiresAt: number }> {
-  const session = context.store.readSession(request)
+export async function refreshNow (context: SignInContext, request: FastifyRequest, reply: FastifyReply): Promise<{ expiresAt: number }> {
+  const session = context.signIn.store.readSession(request)
   if (session === null) throw new CognitoUnauthenticatedError()
-  const { verified } = await context.refresher.refresh(request, reply, session)
+  const { verified } = await context.signIn.refresher.refresh(request, reply, session)
   return { expiresAt: verified.access.exp }
 }

@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { authorizeUrl } from '../cognito/urls.js'
-import type { CognitoContext } from '../context.js'
+import type { SignInContext } from '../context.js'
 import type { LoginTransaction } from '../session/login-transactions.js'
 import { pkceChallenge, randomToken } from '../util/random.js'
 import { safeReturnTo } from '../util/return-to.js'
@@ -11,21 +11,21 @@ import { safeReturnTo } from '../util/return-to.js'
  * over the plugin's `authorizationParams` defaults.
  */
 export function startLogin (
-  context: CognitoContext,
+  context: SignInContext,
   request: FastifyRequest,
   reply: FastifyReply,
   { returnTo, params = {} }: { returnTo?: unknown, params?: Record<string, string> } = {}
 ): FastifyReply {
-  const { options } = context
+  const { options } = context.signIn
   const transaction: LoginTransaction = {
     state: randomToken(),
     codeVerifier: randomToken(),
     createdAt: Math.floor(context.clock.seconds())
   }
-  if (context.requireIdToken) transaction.nonce = randomToken()
+  if (context.signIn.requireIdToken) transaction.nonce = randomToken()
   const safe = safeReturnTo(returnTo)
   if (safe !== undefined) transaction.returnTo = safe
-  context.loginTransactions.add(request, reply, transaction)
+  context.signIn.loginTransactions.add(request, reply, transaction)
 
   reply.header('cache-control', 'no-store')
   return reply.redirect(authorizeUrl({

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify'
-import type { CognitoContext } from '../context.js'
+import type { SignInContext } from '../context.js'
 import { completeLogin } from '../flows/complete-login.js'
 
 /** The request URL without its query string, for log lines of routes whose query carries codes. */
@@ -9,7 +9,7 @@ function pathOnly (url: string): string {
 }
 
 /** GET /login/redirect: Cognito's redirect back (see flows/complete-login.ts). */
-export function registerCallbackRoute (fastify: FastifyInstance, context: CognitoContext): void {
+export function registerCallbackRoute (fastify: FastifyInstance, context: SignInContext): void {
   fastify.get('/login/redirect', {
     // The query carries the authorization code: keep it out of every log line of this route.
     logSerializers: {

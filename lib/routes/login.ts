@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { pickAuthorizationParams } from '../cognito/sign-in-params.js'
-import type { CognitoContext } from '../context.js'
+import type { SignInContext } from '../context.js'
 import { startLogin } from '../flows/start-login.js'
 
 /**
@@ -11,16 +11,28 @@ import { startLogin } from '../flows/start-login.js'
  * - The scheme is not compared (TLS often ends at a proxy that forwards plain HTTP), so this cannot loop.
  * - Nor is the port: cookies are not kept apart by port (RFC 6265 8.5), so a proxy's port costs no redirect.
  */
-function redirectToCallbackHost (context: CognitoContext, request: FastifyRequest, reply: FastifyReply): FastifyReply | undefined {
-  if (request.hostname.toLowerCase() === context.callbackHostname) return undefined
+function redirectToCallbackHost (context: SignInContext, request: FastifyRequest, reply: FastifyReply): FastifyReply | undefined {
+  const hostname = request.hostname.toLowerCase()
+  const expected = context.signIn.callbackHostname
+  if (hostname === expected) return undefined
+  const query = request.query as Record<string, unknown>
+  // A proxy that rewrites the Host header (without trustProxy) would send the redirect back here under the same
+  // wrong name, forever: after one redirect the sign-in goes on where it is, and the log says why.
+  if (query[REDIRECTED] !== undefined) {
+    request.log.warn({ host: hostname.slice(0, 253), expected }, 'fastify-cognito: /login still arrives under another host name than the redirect URI after a redirect: a proxy rewrites the Host header (set trustProxy so that X-Forwarded-Host is used)')
+    return undefined
+  }
   const queryAt = request.url.indexOf('?')
-  const search = queryAt === -1 ? '' : request.url.slice(queryAt)
+  const search = queryAt === -1 ? `?${REDIRECTED}=1` : `${request.url.slice(queryAt)}&${REDIRECTED}=1`
   reply.header('cache-control', 'no-store')
-  return reply.redirect(`${context.appOrigin}${context.paths.login}${search}`, 302)
+  return reply.redirect(`${context.signIn.appOrigin}${context.paths.login}${search}`, 302)
 }
 
+/** Marks a /login that was already sent to the redirect URI's host once. */
+const REDIRECTED = 'cognito_host_redirect'
+
 /** GET /login[?returnTo=/path&identity_provider=…&lang=…&login_hint=…&prompt=…] */
-export function registerLoginRoute (fastify: FastifyInstance, context: CognitoContext): void {
+export function registerLoginRoute (fastify: FastifyInstance, context: SignInContext): void {
   fastify.get('/login', async (request, reply) => {
     const elsewhere = redirectToCallbackHost(context, request, reply)
     if (elsewhere !== undefined) return elsewhere

@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import type { CognitoContext } from '../context.js'
+import type { SignInContext } from '../context.js'
 import { logout } from '../flows/logout.js'
 import { assertSameOrigin } from './same-origin.js'
 
@@ -8,9 +8,9 @@ import { assertSameOrigin } from './same-origin.js'
  * top-level navigation would otherwise sign the user out and revoke the refresh token. Same-origin links and typed
  * URLs (`Sec-Fetch-Site: none`) keep working.
  */
-export function registerLogoutRoute (fastify: FastifyInstance, context: CognitoContext): void {
+export function registerLogoutRoute (fastify: FastifyInstance, context: SignInContext): void {
   const handler = async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
-    assertSameOrigin(request, context.appOrigin)
+    assertSameOrigin(request, context.signIn.appOrigin)
     return await logout(context, request, reply)
   }
   fastify.get('/logout', handler)

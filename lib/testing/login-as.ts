@@ -69,7 +69,16 @@ export async function loginAs (app: FastifyInstance, user: string | CognitoLogin
   if (cognito === undefined) throw new Error('fastify-cognito/testing: loginAs: register fastify-cognito on this app first')
   const jar = parseCookieHeader(options.cookie)
 
-  const start = await app.inject({ url: cognito.loginPath, headers: { cookie: cookieHeader(jar) } })
+  let start = await app.inject({ url: cognito.loginPath, headers: { cookie: cookieHeader(jar) } })
+  // An app whose redirect URI names another host than inject's (localhost) sends /login there first; a browser
+  // follows, and so does this, with that host (the callback below goes there too).
+  const first = start.headers.location
+  let host: string | undefined
+  if (start.statusCode === 302 && typeof first === 'string' && new URL(first, 'http://localhost').pathname === cognito.loginPath) {
+    const target = new URL(first)
+    host = target.host
+    start = await app.inject({ url: target.pathname + target.search, headers: { cookie: cookieHeader(jar), host } })
+  }
   keepCookies(jar, start)
   const authorizeUrl = new URL(redirectOf({ status: start.statusCode, location: start.headers.location as string | undefined }, `GET ${cognito.loginPath}`))
   const { username, password } = credentials(user, authorizeUrl)
@@ -85,7 +94,7 @@ export async function loginAs (app: FastifyInstance, user: string | CognitoLogin
   if (signIn.status === 200) throw new Error(`fastify-cognito/testing: loginAs: the IdP refused the sign-in of ${JSON.stringify(username)}`)
   const callbackUrl = new URL(redirectOf({ status: signIn.status, location: signIn.headers.get('location') }, 'the IdP sign-in form'))
 
-  const callback = await app.inject({ url: callbackUrl.pathname + callbackUrl.search, headers: { cookie: cookieHeader(jar) } })
+  const callback = await app.inject({ url: callbackUrl.pathname + callbackUrl.search, headers: { cookie: cookieHeader(jar), ...(host === undefined ? {} : { host }) } })
   if (callback.statusCode !== 302) {
     throw new Error(`fastify-cognito/testing: loginAs: the callback answered ${callback.statusCode}: ${callback.body}`)
   }

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import type { FastifyCognitoOptions } from '../options.js'
+import type { CognitoCommonOptions, CognitoSinglePoolOptions } from '../types.js'
 import { resolveConfig } from './local-cognito/config.js'
 import { createContext, type Context } from './local-cognito/context.js'
 import { atHash } from './local-cognito/jwt.js'
@@ -82,7 +82,7 @@ export interface CognitoTokenIssuer {
    * Options for `app.register(fastifyCognito, …)` that trust this issuer: `userPoolId`, `clientId`, `issuer`,
    * `jwks`, a loopback `redirectUri`, a placeholder `domain` and a random `sessionSecret`, then `overrides`.
    */
-  pluginOptions (overrides?: Partial<FastifyCognitoOptions>): FastifyCognitoOptions
+  pluginOptions (overrides?: Partial<CognitoCommonOptions & CognitoSinglePoolOptions>): CognitoCommonOptions & CognitoSinglePoolOptions
 }
 
 export interface CognitoMintedTokens {

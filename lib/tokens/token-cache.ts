@@ -39,6 +39,8 @@ export interface VerifiedAccessToken {
   readonly kid: string
   /** The key that verified the signature: the entry is dropped when a JWKS fetch removes or replaces it. */
   readonly key: KeyObject
+  /** The key store (of its user pool) that holds `key`. */
+  readonly keys: JwksKeyStore
 }
 
 /** Where a token sits in the verified-token cache (see INDEX_CHARACTERS). */
@@ -60,14 +62,15 @@ export function interner (): (value: string) => string {
 
 /**
  * The claims of a verified access token as the cache keeps them: deep-frozen, and the values every token of this
- * client repeats (`iss`, `token_use`, `client_id`, checked equal before; `scope`, interned) sharing one string each,
+ * client repeats (`iss`, `client_id`, `scope`, interned; `token_use`, checked before) sharing one string each,
  * so that a cached token holds only what is its own.
  */
-export function keptClaims (claims: Record<string, unknown>, issuer: string, clientId: string, intern: (value: string) => string): CognitoAccessTokenPayload {
-  claims.iss = issuer
+export function keptClaims (claims: Record<string, unknown>, intern: (value: string) => string): CognitoAccessTokenPayload {
   claims.token_use = 'access'
-  claims.client_id = clientId
-  if (typeof claims.scope === 'string') claims.scope = intern(claims.scope)
+  for (const name of ['iss', 'client_id', 'scope']) {
+    const value = claims[name]
+    if (typeof value === 'string') claims[name] = intern(value)
+  }
   return deepFreeze(claims) as CognitoAccessTokenPayload
 }
 
@@ -77,22 +80,33 @@ function signatureKey (signaturePart: string): string {
 }
 
 export class VerifiedTokenCache {
-  readonly #keys: JwksKeyStore
+  /** The key stores of every user pool, and their generations as last seen. */
+  readonly #keyStores: readonly JwksKeyStore[]
+  readonly #generations: number[]
   readonly #tolerance: number
   readonly #now: () => number
   readonly #verified: ExpiringCache<VerifiedAccessToken, number>
   /** Signed-out access tokens, keyed by their signature bytes (base64url), until they expire. */
   readonly #revoked: ExpiringCache<true>
-  #keyGeneration: number
 
   /** `now` in epoch seconds. */
-  constructor (keys: JwksKeyStore, options: { maxEntries: number, clockTolerance: number, now: () => number }) {
-    this.#keys = keys
+  constructor (keyStores: readonly JwksKeyStore[], options: { maxEntries: number, clockTolerance: number, now: () => number }) {
+    this.#keyStores = keyStores
+    this.#generations = keyStores.map((keys) => keys.generation)
     this.#tolerance = options.clockTolerance
     this.#now = options.now
     this.#verified = new ExpiringCache(options.maxEntries, options.now)
     this.#revoked = new ExpiringCache(REVOKED_TOKENS_MAX, options.now)
-    this.#keyGeneration = keys.generation
+  }
+
+  /** Drops what a key store's rotation invalidated, when any store's generation moved since the last look. */
+  #checkGenerations (): void {
+    for (let i = 0; i < this.#keyStores.length; i++) {
+      if ((this.#keyStores[i] as JwksKeyStore).generation !== this.#generations[i]) {
+        this.#forgetRemovedKeys()
+        return
+      }
+    }
   }
 
   get size (): number {
@@ -108,7 +122,7 @@ export class VerifiedTokenCache {
    * that removed or replaced a key has dropped the entries that key vouched for before any lookup.
    */
   get (token: string): VerifiedAccessToken | undefined {
-    if (this.#keys.generation !== this.#keyGeneration) this.#forgetRemovedKeys()
+    this.#checkGenerations()
     if (token.length > MAX_TOKEN_LENGTH) return undefined
     const entry = this.#verified.get(cacheIndex(token))
     return entry !== undefined && entry.token === token ? entry : undefined
@@ -116,7 +130,7 @@ export class VerifiedTokenCache {
 
   /** Whether the token with this signature was signed out (and has not expired since). */
   isRevoked (signaturePart: string, canonical: boolean): boolean {
-    if (this.#keys.generation !== this.#keyGeneration) this.#forgetRemovedKeys()
+    this.#checkGenerations()
     if (this.#revoked.size === 0) return false
     return this.#revoked.get(canonical ? signaturePart : signatureKey(signaturePart)) !== undefined
   }
@@ -126,7 +140,7 @@ export class VerifiedTokenCache {
    * while its key is still the pool's key for its kid (a fetch may have replaced it while the token waited).
    */
   add (entry: VerifiedAccessToken, exp: number): void {
-    if (this.#keys.cachedKey(entry.kid) !== entry.key) return
+    if (entry.keys.cachedKey(entry.kid) !== entry.key) return
     this.#verified.set(cacheIndex(entry.token), entry, exp + this.#tolerance)
   }
 
@@ -157,7 +171,7 @@ export class VerifiedTokenCache {
 
   /** Drops the cached tokens whose key a JWKS refetch removed or replaced. */
   #forgetRemovedKeys (): void {
-    this.#keyGeneration = this.#keys.generation
-    this.#verified.deleteWhere((entry) => this.#keys.cachedKey(entry.kid) !== entry.key)
+    this.#keyStores.forEach((keys, i) => { this.#generations[i] = keys.generation })
+    this.#verified.deleteWhere((entry) => entry.keys.cachedKey(entry.kid) !== entry.key)
   }
 }

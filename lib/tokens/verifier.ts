@@ -10,8 +10,16 @@ import { DEFAULT_TOKEN_CACHE_SIZE, interner, keptClaims, VerifiedTokenCache, typ
 
 export { DEFAULT_TOKEN_CACHE_SIZE, REVOKED_TOKENS_MAX } from './token-cache.js'
 
-export interface TokenVerifierOptions {
+/** A user pool as the verifier knows it: its exact issuer, its key store, and its accepted app clients. */
+export interface VerifierPool {
   issuer: string
+  userPoolId: string
+  keys: JwksKeyStore
+  clientIds: readonly string[]
+}
+
+export interface TokenVerifierOptions {
+  /** The app client whose ID tokens are verified (`aud`): the one users sign in with, of the first pool. */
   clientId: string
   /** Seconds of clock skew accepted on `exp`, `iat` and `nbf`. */
   clockTolerance: number
@@ -47,9 +55,19 @@ export interface ExpectedIdToken extends VerifyOptions {
  * verification. `revokeAccessToken` (logout) drops the entry and refuses the token, in this process, until it
  * expires.
  */
+/** A pool with its client ids as a set, for the lookups of every first verification. */
+interface KnownPool {
+  readonly issuer: string
+  readonly userPoolId: string
+  readonly keys: JwksKeyStore
+  readonly clientIds: ReadonlySet<string>
+}
+
 export class CognitoTokenVerifier {
-  readonly #keys: JwksKeyStore
-  readonly #issuer: string
+  /** The pools by exact issuer: a token finds its pool by `iss` before any key is looked up or fetched. */
+  readonly #pools: ReadonlyMap<string, KnownPool>
+  /** The pool whose ID tokens are verified (the first). */
+  readonly #signInPool: KnownPool
   readonly #clientId: string
   readonly #tolerance: number
   readonly #now: () => number
@@ -57,13 +75,15 @@ export class CognitoTokenVerifier {
   readonly #knownHeaders = new KnownHeaders()
   readonly #intern = interner()
 
-  constructor (keys: JwksKeyStore, options: TokenVerifierOptions) {
-    this.#keys = keys
-    this.#issuer = options.issuer
+  /** `pools` in the registration's order: the first is the pool users sign in with. */
+  constructor (pools: readonly VerifierPool[], options: TokenVerifierOptions) {
+    const known = pools.map((pool): KnownPool => ({ ...pool, clientIds: new Set(pool.clientIds) }))
+    this.#pools = new Map(known.map((pool) => [pool.issuer, pool]))
+    this.#signInPool = known[0] as KnownPool
     this.#clientId = options.clientId
     this.#tolerance = options.clockTolerance
     this.#now = options.now ?? (() => Date.now() / 1000)
-    this.#cache = new VerifiedTokenCache(keys, {
+    this.#cache = new VerifiedTokenCache(pools.map((pool) => pool.keys), {
       maxEntries: options.tokenCacheSize ?? DEFAULT_TOKEN_CACHE_SIZE,
       clockTolerance: options.clockTolerance,
       now: this.#now
@@ -103,9 +123,27 @@ export class CognitoTokenVerifier {
     const cached = typeof token === 'string' ? this.cachedAccessToken(token) : undefined
     if (cached !== undefined) return cached
     const decoded = decodeJws(token, this.#knownHeaders)
-    const key = this.#keys.cachedKey(decoded.kid)
-    if (key !== undefined) return this.#acceptAccessToken(token, decoded, key, options)
-    return this.#keys.getKey(decoded.kid).then((fetched) => this.#acceptAccessToken(token, decoded, fetched, options))
+    const pool = this.#poolOf(decoded)
+    const key = pool.keys.cachedKey(decoded.kid)
+    if (key !== undefined) return this.#acceptAccessToken(token, decoded, pool, key, options)
+    return pool.keys.getKey(decoded.kid).then((fetched) => this.#acceptAccessToken(token, decoded, pool, fetched, options))
+  }
+
+  /** The id of the user pool whose issuer this is (tokens that verified name one). */
+  userPoolIdOf (issuer: string): string | undefined {
+    return this.#pools.get(issuer)?.userPoolId
+  }
+
+  /**
+   * The pool a token names by its exact `iss`, read before the signature is checked: only to pick the keys, and an
+   * unknown issuer is refused without any key lookup or JWKS fetch (a forged `iss` costs nothing). The signature is
+   * then checked with that pool's keys, so a token cannot borrow another pool's trust.
+   */
+  #poolOf (decoded: DecodedJws): KnownPool {
+    const issuer = decoded.payload.iss
+    const pool = typeof issuer === 'string' ? this.#pools.get(issuer) : undefined
+    if (pool === undefined) throw new CognitoInvalidTokenError('Token issuer is not a user pool of this app')
+    return pool
   }
 
   /** Refuses `token` from now until it expires, in this process (logout). See VerifiedTokenCache.revoke. */
@@ -117,17 +155,21 @@ export class CognitoTokenVerifier {
    * The rest of a first verification, synchronous: no sign-out and no key rotation can slip in between these
    * checks and the caching.
    */
-  #acceptAccessToken (token: string, decoded: DecodedJws, key: KeyObject, options: VerifyOptions): CognitoAccessTokenPayload {
+  #acceptAccessToken (token: string, decoded: DecodedJws, pool: KnownPool, key: KeyObject, options: VerifyOptions): CognitoAccessTokenPayload {
     const claims = this.#check(decoded, key, 'access', options)
-    if (claims.client_id !== this.#clientId) throw new CognitoInvalidTokenError('Token was issued to another app client')
-    if (typeof claims.username !== 'string') throw new CognitoInvalidTokenError('Token has no username')
+    if (typeof claims.client_id !== 'string' || !pool.clientIds.has(claims.client_id)) throw new CognitoInvalidTokenError('Token was issued to another app client')
+    // A user's token names its user; a machine's (client credentials) has no username and its client as subject.
+    // Anything else without a username is malformed.
+    if (claims.username === undefined ? claims.sub !== claims.client_id : typeof claims.username !== 'string') {
+      throw new CognitoInvalidTokenError('Token has no username')
+    }
     if (claims.scope !== undefined && typeof claims.scope !== 'string') throw new CognitoInvalidTokenError('Token scope is malformed')
     const canonical = isCanonicalBase64url(decoded.signaturePart)
     if (this.#cache.isRevoked(decoded.signaturePart, canonical)) throw new CognitoInvalidTokenError('Token was revoked by a sign-out')
-    const verified = keptClaims(claims, this.#issuer, this.#clientId, this.#intern)
+    const verified = keptClaims(claims, this.#intern)
     // An expired token (accepted only by `allowExpired`) is past its deadline: the cache would not keep it anyway.
     if (canonical) {
-      const entry: VerifiedAccessToken = { token, claims: verified, kid: decoded.kid, key }
+      const entry: VerifiedAccessToken = { token, claims: verified, kid: decoded.kid, key, keys: pool.keys }
       this.#cache.add(entry, claims.exp as number)
     }
     this.#knownHeaders.remember(decoded)
@@ -145,9 +187,12 @@ export class CognitoTokenVerifier {
    */
   verifyIdTokenNow (token: string, expected: ExpectedIdToken = {}): CognitoIdTokenPayload | Promise<CognitoIdTokenPayload> {
     const decoded = decodeJws(token, this.#knownHeaders)
-    const key = this.#keys.cachedKey(decoded.kid)
+    // ID tokens come from sign-in, which is the first pool's.
+    const keys = this.#signInPool.keys
+    if (decoded.payload.iss !== this.#signInPool.issuer) throw new CognitoInvalidTokenError('Token issuer is not this user pool')
+    const key = keys.cachedKey(decoded.kid)
     if (key !== undefined) return this.#acceptIdToken(decoded, key, expected)
-    return this.#keys.getKey(decoded.kid).then((fetched) => this.#acceptIdToken(decoded, fetched, expected))
+    return keys.getKey(decoded.kid).then((fetched) => this.#acceptIdToken(decoded, fetched, expected))
   }
 
   #acceptIdToken (decoded: DecodedJws, key: KeyObject, expected: ExpectedIdToken): CognitoIdTokenPayload {
@@ -177,7 +222,6 @@ export class CognitoTokenVerifier {
   #check (decoded: DecodedJws, key: KeyObject, tokenUse: 'access' | 'id', { allowExpired = false }: VerifyOptions): Record<string, unknown> {
     if (!hasValidSignature(decoded, key)) throw new CognitoInvalidTokenError('Token signature is invalid')
     const claims = decoded.payload
-    if (claims.iss !== this.#issuer) throw new CognitoInvalidTokenError('Token issuer is not this user pool')
     if (claims.token_use !== tokenUse) throw new CognitoInvalidTokenError(`Token is not an ${tokenUse === 'id' ? 'ID' : 'access'} token`)
     if (typeof claims.sub !== 'string' || claims.sub.length === 0) throw new CognitoInvalidTokenError('Token has no subject')
     const { exp, iat, nbf } = claims

@@ -1,6 +1,6 @@
 import type { TestContext } from 'node:test'
 import Fastify, { type FastifyInstance, type LightMyRequestResponse } from 'fastify'
-import fastifyCognito, { type FastifyCognitoOptions } from '../../lib/index.js'
+import fastifyCognito, { type CognitoCommonOptions, type CognitoSinglePoolOptions } from '../../lib/index.js'
 import { startLocalCognito, type LocalCognito, type LocalCognitoOptions } from '../../lib/testing/index.js'
 
 export const APP_ORIGIN = 'http://localhost:3000'
@@ -32,7 +32,10 @@ export async function startIdp (t: TestContext, overrides: LocalCognitoOptions =
   return idp
 }
 
-export function pluginOptions (idp: LocalCognito, mode: ClientMode, overrides: Partial<FastifyCognitoOptions> = {}): FastifyCognitoOptions {
+/** The options of a single-pool registration with browser sign-in, as most tests use. */
+export type TestOptions = CognitoCommonOptions & CognitoSinglePoolOptions
+
+export function pluginOptions (idp: LocalCognito, mode: ClientMode, overrides: Partial<TestOptions> = {}): TestOptions {
   return {
     userPoolId: idp.userPoolId,
     clientId: CLIENT_IDS[mode],
@@ -47,7 +50,7 @@ export function pluginOptions (idp: LocalCognito, mode: ClientMode, overrides: P
 }
 
 /** An app with the plugin and a few guarded routes, closed after the test. */
-export async function buildApp (t: TestContext, idp: LocalCognito, mode: ClientMode = 'public', overrides: Partial<FastifyCognitoOptions> = {}): Promise<FastifyInstance> {
+export async function buildApp (t: TestContext, idp: LocalCognito, mode: ClientMode = 'public', overrides: Partial<TestOptions> = {}): Promise<FastifyInstance> {
   const app = Fastify()
   t.after(async () => { await app.close() })
   await app.register(fastifyCognito, pluginOptions(idp, mode, overrides))

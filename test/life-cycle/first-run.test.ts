@@ -12,7 +12,7 @@ test('/login reached on another host name than the redirect URI goes there first
   const app = await buildApp(t, idp) // redirect URI http://localhost:3000/login/redirect
   const elsewhere = await app.inject({ url: '/login?returnTo=%2Fprivate&lang=fr', headers: { host: '127.0.0.1:3000' } })
   assert.equal(elsewhere.statusCode, 302)
-  assert.equal(location(elsewhere), 'http://localhost:3000/login?returnTo=%2Fprivate&lang=fr')
+  assert.equal(location(elsewhere), 'http://localhost:3000/login?returnTo=%2Fprivate&lang=fr&cognito_host_redirect=1')
   assert.equal(elsewhere.headers['set-cookie'], undefined, 'no login cookie on the wrong host')
   // Host names are compared without regard to case or port (cookies are not kept apart by port), and not the scheme.
   for (const host of ['localhost:3000', 'LOCALHOST:3000', 'localhost', 'localhost:8443']) {
@@ -22,6 +22,9 @@ test('/login reached on another host name than the redirect URI goes there first
   // A forged Host header cannot pick the target: it is always the configured origin.
   const forged = await app.inject({ url: '/login', headers: { host: 'evil.example' } })
   assert.equal(new URL(location(forged)).origin, 'http://localhost:3000')
+  // A proxy that rewrites the Host header would bring the redirect back under the same name: no second redirect.
+  const again = await app.inject({ url: '/login?cognito_host_redirect=1', headers: { host: 'internal-app:3000' } })
+  assert.equal(new URL(location(again)).origin, idp.domain, 'no redirect loop')
 })
 
 test('a sign-in started on the wrong host completes after the redirect, as a browser follows it', async (t) => {

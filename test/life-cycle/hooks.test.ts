@@ -11,7 +11,7 @@ test('onLogin sees the verified user and tokens, and what it returns is request.
   t.after(async () => { await app.close() })
   await app.register(fastifyCognito, pluginOptions(idp, 'public', {
     onLogin: async (_request, { user, tokens }) => {
-      seen.push({ username: user.username, hasRefreshToken: tokens.refreshToken !== undefined, expiresAt: tokens.expiresAt })
+      seen.push({ username: user.username ?? '(machine)', hasRefreshToken: tokens.refreshToken !== undefined, expiresAt: tokens.expiresAt })
       return { tenantId: 'acme', roles: user.groups.map((group) => group.toUpperCase()) }
     }
   }))
@@ -65,7 +65,7 @@ test('onRefresh and onLogout run with the user', async (t) => {
   const app = Fastify()
   t.after(async () => { await app.close() })
   await app.register(fastifyCognito, pluginOptions(idp, 'public', {
-    onRefresh: async (_request, user: CognitoUser) => { calls.push(['refresh', user.username]) },
+    onRefresh: async (_request, user: CognitoUser) => { calls.push(['refresh', user.username ?? '(machine)']) },
     onLogout: async (_request, user: CognitoUser | null) => { calls.push(['logout', user?.username ?? null]) }
   }))
   const { jar } = await login(app, idp)

@@ -24,8 +24,7 @@ async function setup (t: TestContext, { tokenCacheSize, idp }: { tokenCacheSize?
   const keys = new JwksKeyStore(http, pool.jwksUri, 0)
   await keys.refresh()
   let offset = 0
-  const verifier = new CognitoTokenVerifier(keys, {
-    issuer: pool.issuer,
+  const verifier = new CognitoTokenVerifier([{ issuer: pool.issuer, userPoolId: pool.userPoolId, clientIds: [CLIENT_IDS.public], keys }], {
     clientId: CLIENT_IDS.public,
     clockTolerance: TOLERANCE,
     now: () => Date.now() / 1000 + offset,
@@ -162,7 +161,7 @@ test('a failure is not cached: a token refused while the JWKS was down passes on
   const http = new CognitoHttpClient(5000)
   t.after(async () => { await http.close() })
   const keys = new JwksKeyStore(http, idp.jwksUri, 0)
-  const verifier = new CognitoTokenVerifier(keys, { issuer: idp.issuer, clientId: CLIENT_IDS.public, clockTolerance: TOLERANCE })
+  const verifier = new CognitoTokenVerifier([{ issuer: idp.issuer, userPoolId: idp.userPoolId, clientIds: [CLIENT_IDS.public], keys }], { clientId: CLIENT_IDS.public, clockTolerance: TOLERANCE })
   const token = await idp.mintAccessToken('alice', CLIENT_IDS.public)
   idp.setJwksAvailable(false)
   await assert.rejects(verifier.verifyAccessToken(token), { code: 'FST_COGNITO_IDP_UNAVAILABLE' })
