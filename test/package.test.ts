@@ -1,28 +1,53 @@
-import { before, test } from 'node:test'
+import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { execFile } from 'node:child_process'
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { existsSync } from 'node:fs'
+import { cp, mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises'
 import { promisify } from 'node:util'
 
-// The packed tarball, installed where a user's app would have it, imported the ways users import it. Its own
-// dependencies resolve from the repository's node_modules further up the tree.
+// The tarball as `npm pack` (and `npm publish`) makes it from a clean checkout: a copy of the tree git knows about,
+// without dist/, so `prepack` has to build it. The tarball is then installed where a user's app would have it and
+// imported the ways users import it. Its own dependencies resolve from the repository's node_modules further up
+// the tree. Packing happens in the copy, never in the repository itself, so the repository's dist/ (which other
+// test files import while this one runs) is never rewritten under them.
 const run = promisify(execFile)
 // Tests run from the repository root (npm test, borp).
 const root = `${process.cwd()}/`
+const clean = `${root}build/package-clean`
 const consumer = `${root}build/package-test`
 const installed = `${consumer}/node_modules/fastify-cognito`
+let tarball = ''
+let distBeforePack = true
+let libSources: string[] = []
 
 before(async () => {
   assert.equal(JSON.parse(await readFile(`${root}package.json`, 'utf8')).name, 'fastify-cognito', 'run from the repository root')
+  await rm(clean, { recursive: true, force: true })
   await rm(consumer, { recursive: true, force: true })
   await mkdir(installed, { recursive: true })
-  const { stdout } = await run('npm', ['pack', '--json', '--pack-destination', consumer], { cwd: root })
+  // A package.json of its own: without it the nearest one is the repository's, named fastify-cognito too, and Node
+  // and tsc resolve 'fastify-cognito' to the repository's dist/ by self-reference instead of the installed tarball.
+  await writeFile(`${consumer}/package.json`, JSON.stringify({ name: 'package-test-consumer', private: true }))
+  // Tracked files plus new ones not ignored, as they are in the working tree (a clone of this commit would have the
+  // same); files deleted but not yet committed are left out.
+  const { stdout: listed } = await run('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], { cwd: root })
+  const files = [...new Set(listed.split('\0').filter(Boolean))].filter((file) => existsSync(`${root}${file}`))
+  for (const file of files) await cp(`${root}${file}`, `${clean}/${file}`)
+  await symlink(`${root}node_modules`, `${clean}/node_modules`, 'dir')
+  distBeforePack = existsSync(`${clean}/dist`)
+  libSources = files.filter((file) => file.startsWith('lib/') && file.endsWith('.ts'))
+  // prepack's own output (the build) goes to stderr with --json; stdout is the JSON alone.
+  const { stdout } = await run('npm', ['pack', '--json', '--pack-destination', consumer], { cwd: clean })
   const [{ filename }] = JSON.parse(stdout) as [{ filename: string }]
-  await run('tar', ['-xzf', `${consumer}/${filename}`, '-C', installed, '--strip-components=1'])
+  tarball = `${consumer}/${filename}`
+  await run('tar', ['-xzf', tarball, '-C', installed, '--strip-components=1'])
 })
 
+// The copy holds test/types too: leaving it would hand tstyche a second copy of the type tests on the next run.
+after(() => rm(clean, { recursive: true, force: true }))
+
 test('the tarball ships dist, README and CHANGELOG, and no sources or tests', async () => {
-  const { stdout } = await run('tar', ['-tzf', `${consumer}/${(await run('ls', [consumer])).stdout.split('\n').find((f) => f.endsWith('.tgz'))}`])
+  const { stdout } = await run('tar', ['-tzf', tarball])
   const files = stdout.split('\n').filter(Boolean)
   assert.ok(files.includes('package/dist/index.js'))
   assert.ok(files.includes('package/dist/index.d.ts'))
@@ -30,6 +55,19 @@ test('the tarball ships dist, README and CHANGELOG, and no sources or tests', as
   assert.ok(files.includes('package/README.md'))
   assert.ok(files.includes('package/CHANGELOG.md'))
   assert.equal(files.some((file) => file.startsWith('package/lib/') || file.startsWith('package/test/')), false)
+})
+
+test('packed from a clean tree without dist/: prepack builds every module of lib/ into the tarball', async () => {
+  assert.equal(distBeforePack, false, 'the clean copy must start without dist/')
+  const { stdout } = await run('tar', ['-tzf', tarball])
+  const files = new Set(stdout.split('\n').filter(Boolean))
+  assert.ok(files.has('package/dist/index.js'))
+  assert.ok(files.has('package/dist/testing/index.js'))
+  assert.ok(libSources.length > 0)
+  const missing = libSources
+    .flatMap((source) => [source.replace(/^lib\//, 'package/dist/').replace(/\.ts$/, '.js'), source.replace(/^lib\//, 'package/dist/').replace(/\.ts$/, '.d.ts')])
+    .filter((file) => !files.has(file))
+  assert.deepEqual(missing, [])
 })
 
 test('ESM import: default and named plugin, errors, and the testing kit', async () => {
