@@ -2,7 +2,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import Fastify from 'fastify'
 import fastifyCognito from '../lib/index.js'
-import { bearer, buildApp, capturingLogger, CLIENT_IDS, login, pluginOptions, startIdp } from './helpers/app.js'
+import { APP_ORIGIN, bearer, buildApp, capturingLogger, CLIENT_IDS, login, pluginOptions, startIdp } from './helpers/app.js'
 import { manualClock } from './helpers/clock.js'
 
 test('the decorators: app.cognito with the guard factory, the verifiers and the route paths; request.user and tokenPayload null', async (t) => {
@@ -21,7 +21,7 @@ test('the decorators: app.cognito with the guard factory, the verifiers and the 
 
 test('the routes: GET /login, GET /login/redirect, POST /refresh, GET and POST /logout, under the prefix', async (t) => {
   const idp = await startIdp(t)
-  const app = await buildApp(t, idp, 'public', { prefix: '/auth', redirectUri: 'http://localhost:3000/auth/login/redirect' })
+  const app = await buildApp(t, idp, 'public', { prefix: '/auth', redirectUri: `${APP_ORIGIN}/auth/login/redirect` })
   assert.deepEqual([app.cognito.loginPath, app.cognito.logoutPath, app.cognito.refreshPath], ['/auth/login', '/auth/logout', '/auth/refresh'])
   for (const [method, url] of [['GET', '/auth/login'], ['GET', '/auth/login/redirect'], ['POST', '/auth/refresh'], ['GET', '/auth/logout'], ['POST', '/auth/logout']] as const) {
     assert.ok(app.hasRoute({ method, url }), `${method} ${url}`)

@@ -217,6 +217,7 @@ test('fetchUserInfo: any other status, or a body that is no JSON object, is a ba
 })
 
 test('network faults keep their own types: a timeout is 504, an endpoint that is gone 503', async (t) => {
+  // Real waiting (3 x 150 ms): the deadline is undici's own timer.
   const server = await startHttpServer(t, () => { /* never answers */ })
   const http = new CognitoHttpClient(150)
   t.after(async () => { await http.close() })

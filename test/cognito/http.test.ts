@@ -4,7 +4,9 @@ import { Agent } from 'undici'
 import { CognitoHttpClient, parseJsonObject, type HttpResponse } from '../../lib/cognito/http.js'
 import { closedPort, sendJson, startHttpServer } from '../helpers/http-server.js'
 
-// The one HTTP client (undici), against a real server on loopback that answers what each test needs.
+// The one HTTP client (undici), against a real server on loopback that answers what each test needs. The timeout
+// tests wait for real: the deadline is a timer of undici's and of AbortSignal.timeout, which no clock option moves;
+// they keep it short (100-300 ms).
 const LIMIT = 256 * 1024
 
 function client (t: TestContext, timeout = 2000): CognitoHttpClient {

@@ -7,7 +7,7 @@ import { cacheIndex, interner, keptClaims, VerifiedTokenCache } from '../../lib/
 import { CognitoTokenVerifier, DEFAULT_TOKEN_CACHE_SIZE, REVOKED_TOKENS_MAX } from '../../lib/tokens/verifier.js'
 import { createTokenIssuer, type LocalCognito } from '../../lib/testing/index.js'
 import { tailIndex } from '../../lib/util/expiring-cache.js'
-import { CLIENT_IDS, startIdp } from '../helpers/app.js'
+import { CLIENT_IDS, OTHER_CLIENT_ID, startIdp } from '../helpers/app.js'
 import { manualClock } from '../helpers/clock.js'
 import { unsignedToken } from '../helpers/jwt.js'
 
@@ -183,7 +183,7 @@ test('a failure is not cached: a token refused while the JWKS was down passes on
 test('invalid tokens are never cached, whatever the reason', async (t) => {
   const { verifier, idp } = await setup(t)
   const bad = [
-    await idp.mintAccessToken('alice', 'another-app-client'),
+    await idp.mintAccessToken('alice', OTHER_CLIENT_ID),
     await idp.mintAccessToken('alice', CLIENT_IDS.public, { expiresInSeconds: -60 }),
     await idp.mintAccessToken('alice', CLIENT_IDS.public, { claims: { iss: 'https://elsewhere.example.com' } }),
     await idp.mintIdToken('alice', CLIENT_IDS.public)
