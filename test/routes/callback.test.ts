@@ -65,3 +65,14 @@ test('the callback route never logs the authorization code', async (t) => {
   assert.ok(lines.some((line) => line.includes('/login/redirect')), 'the callback is logged')
   assert.equal(lines.some((line) => line.includes(code)), false, 'but never its code')
 })
+
+test('the callback\'s log lines carry its path only, with or without a query', async (t) => {
+  const idp = await startIdp(t)
+  const { logger, lines } = capturingLogger('info')
+  const app = Fastify({ logger })
+  t.after(async () => { await app.close() })
+  await app.register(fastifyCognito, pluginOptions(idp, 'public'))
+  for (const url of ['/login/redirect', '/login/redirect?code=secret-code&state=s']) await app.inject({ url })
+  const urls = lines.map((line) => JSON.parse(line) as { req?: { url?: string } }).flatMap((line) => line.req?.url ?? [])
+  assert.deepEqual(urls, ['/login/redirect', '/login/redirect'])
+})
