@@ -263,3 +263,15 @@ test('clearSession without session cookies sets no cookie', async (t) => {
   const response = await app.inject({ method: 'POST', url: '/logout', headers: { cookie: 'other=1' } })
   assert.equal(response.headers['set-cookie'], undefined)
 })
+
+test('without a clock of its own the store uses the real one, and caches as usual', async (t) => {
+  const app = Fastify()
+  t.after(async () => { await app.close() })
+  const store = await CookieSessionStore.register(app, { sessionKeys: [randomBytes(32)], cookieName: 'plain_session', secureCookies: false, sessionMaxAge: MAX_AGE })
+  const now = Math.floor(Date.now() / 1000)
+  app.post('/write', async (request, reply) => { store.writeSession(request, reply, { v: 1, sid: 's', sub: 'u', accessToken: 'a.b.c', expiresAt: now + 60, createdAt: now }); return {} })
+  app.get('/read', async (request) => ({ sub: store.readSession(request)?.sub ?? null }))
+  const jar = new CookieJar().store(await app.inject({ method: 'POST', url: '/write' }))
+  assert.equal(store.cachedSessionCount, 1)
+  assert.deepEqual((await app.inject({ url: '/read', headers: { cookie: jar.header } })).json(), { sub: 'u' })
+})

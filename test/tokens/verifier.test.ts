@@ -87,6 +87,17 @@ test('with a fetching key store, the first token waits for the JWKS and the next
   assert.equal(idp.requests.jwks, 1)
 })
 
+test('an ID token whose key is not held yet waits for the JWKS, then verifies', async (t) => {
+  const idp = await startIdp(t)
+  const http = new CognitoHttpClient(5000)
+  t.after(async () => { await http.close() })
+  const verifier = new CognitoTokenVerifier(new JwksKeyStore(http, idp.jwksUri, 0), { issuer: idp.issuer, clientId: CLIENT_IDS.public, clockTolerance: TOLERANCE })
+  const claims = await verifier.verifyIdToken(await idp.mintIdToken('alice', CLIENT_IDS.public, { nonce: 'n' }), { nonce: 'n' })
+  assert.equal(claims['cognito:username'], 'alice')
+  assert.equal(claims.aud, CLIENT_IDS.public)
+  assert.equal(idp.requests.jwks, 1)
+})
+
 test('the default clock is the real one', async (t) => {
   const issuer = await createTokenIssuer({ clientId: CLIENT_IDS.public })
   const http = new CognitoHttpClient(1000)
