@@ -121,3 +121,40 @@ test('tokenCacheSize: default 10000, sessions a tenth; 0 turns the caches off; w
   rejects({ tokenCacheSize: '100' }, 'tokenCacheSize')
   rejects({ tokenCacheSize: 1_000_001 }, 'tokenCacheSize')
 })
+test('hooks and the clock must be functions', () => {
+  for (const option of ['onLogin', 'onRefresh', 'onLogout', 'now']) rejects({ [option]: 'not a function' }, option, /must be a function/)
+  const now = (): number => 0
+  const onLogin = async (): Promise<undefined> => undefined
+  const resolved = resolveOptions({ ...valid, now, onLogin })
+  assert.equal(resolved.now, now)
+  assert.equal(resolved.onLogin, onLogin)
+  assert.equal(resolved.onRefresh, undefined)
+  assert.equal(resolveOptions(valid).now, Date.now, 'the default clock')
+})
+test('authorizationParams: an object of allowed, well-formed sign-in parameters, copied', () => {
+  for (const value of [null, 'lang=de', ['lang']]) rejects({ authorizationParams: value }, 'authorizationParams', /must be an object/)
+  rejects({ authorizationParams: { scope: 'openid' } }, 'authorizationParams.scope', /is not one of identity_provider/)
+  rejects({ authorizationParams: { lang: 'not a language' } }, 'authorizationParams.lang', /invalid value/)
+  rejects({ authorizationParams: { prompt: 1 } }, 'authorizationParams.prompt', /invalid value/)
+  const given = { identity_provider: 'Google', prompt: 'select_account' as const }
+  const resolved = resolveOptions({ ...valid, authorizationParams: given }).authorizationParams
+  assert.deepEqual(resolved, given)
+  assert.notEqual(resolved, given)
+  assert.deepEqual(resolveOptions(valid).authorizationParams, {})
+})
+test('booleans, their defaults, and refreshSkew', () => {
+  const defaults = resolveOptions(valid)
+  assert.deepEqual([defaults.autoRefresh, defaults.userInfo, defaults.refreshSkew], [true, false, 30])
+  rejects({ autoRefresh: 'no' }, 'autoRefresh')
+  rejects({ userInfo: 1 }, 'userInfo')
+  assert.equal(resolveOptions({ ...valid, refreshSkew: 0 }).refreshSkew, 0)
+  rejects({ refreshSkew: 1.5 }, 'refreshSkew')
+})
+test('logoutUri may carry a query; loopback over plain http includes [::1]; scopes lose duplicates', () => {
+  assert.equal(resolveOptions({ ...valid, logoutUri: 'https://app.example.com/?signed-out=1' }).logoutUri, 'https://app.example.com/?signed-out=1')
+  assert.equal(resolveOptions({ ...valid, redirectUri: 'http://[::1]:3000/login/redirect' }).secureCookies, false)
+  assert.deepEqual(resolveOptions({ ...valid, scopes: ['openid', 'email', 'openid'] }).scopes, ['openid', 'email'])
+  rejects({ redirectUri: 'ftp://app.example.com/cb' }, 'redirectUri', /https/)
+  rejects({ cookieName: 'x'.repeat(33) }, 'cookieName')
+  rejects({ prefix: '/a//b' }, 'prefix')
+})

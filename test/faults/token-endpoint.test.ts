@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import type { FastifyInstance } from 'fastify'
 import type { LocalCognito } from '../../lib/testing/index.js'
 import { buildApp, login, startIdp } from '../helpers/app.js'
-import { startFakeCognito, startLogin, type FakeHandler } from '../helpers/fake-cognito.js'
+import { startFakeCognito, startPendingLogin, type FakeHandler } from '../helpers/fake-cognito.js'
 
 /** An app whose token endpoint is the fake, while tokens verify against the real local IdP's keys. */
 async function appWithTokenEndpoint (t: TestContext, token: FakeHandler, httpTimeout = 5000): Promise<{ app: FastifyInstance, idp: LocalCognito, calls: Record<string, number> }> {
@@ -15,7 +15,7 @@ async function appWithTokenEndpoint (t: TestContext, token: FakeHandler, httpTim
 }
 
 async function callbackStatus (app: FastifyInstance): Promise<{ statusCode: number, code: string, sessionCookie: boolean }> {
-  const pending = await startLogin(app)
+  const pending = await startPendingLogin(app)
   const response = await app.inject({ url: pending.callback(), headers: { cookie: pending.jar.header } })
   return {
     statusCode: response.statusCode,

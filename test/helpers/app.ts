@@ -12,6 +12,25 @@ export const CONFIDENTIAL_SECRET = 'confidential-client-secret-0123456789'
 
 export type ClientMode = 'public' | 'confidential'
 export const CLIENT_IDS: Record<ClientMode, string> = { public: 'test-public-client', confidential: 'test-confidential-client' }
+/** An app client id the plugin under test is not configured for. */
+export const OTHER_CLIENT_ID = 'another-app-client'
+/** 40 long group names: a session that spans several cookie chunks. */
+export const MANY_GROUPS = Array.from({ length: 40 }, (_, i) => `department-${String(i).padStart(2, '0')}-readers-and-writers`)
+
+export function bearer (token: string): Record<string, string> {
+  return { authorization: `Bearer ${token}` }
+}
+
+/** `value` with the character at `at` changed (A <-> B): a tampered cookie or token of the same length. */
+export function flipCharacter (value: string, at = 10): string {
+  return value.slice(0, at) + (value[at] === 'A' ? 'B' : 'A') + value.slice(at + 1)
+}
+
+/** A Fastify logger that keeps every line it writes, for tests that read the logs. */
+export function capturingLogger (level = 'trace'): { logger: { level: string, stream: { write: (line: string) => void } }, lines: string[] } {
+  const lines: string[] = []
+  return { logger: { level, stream: { write: (line: string) => { lines.push(line) } } }, lines }
+}
 
 /** A local Cognito with one public and one confidential app client, alice (admin, editor) and bob (no group). */
 export async function startIdp (t: TestContext, overrides: LocalCognitoOptions = {}): Promise<LocalCognito> {
@@ -85,6 +104,11 @@ export class CookieJar {
     for (const [name, value] of this.cookies) copy.cookies.set(name, value)
     return copy
   }
+}
+
+/** The session cookie chunks (`cognito_session.N`) of a jar, in order. */
+export function sessionChunks (jar: CookieJar): Array<[string, string]> {
+  return [...jar.cookies].filter(([name]) => name.startsWith('cognito_session.')).sort()
 }
 
 export function location (response: { headers: Record<string, unknown> }): string {

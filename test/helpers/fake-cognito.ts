@@ -44,7 +44,7 @@ export interface PendingLogin {
 }
 
 /** Starts a login at the app and returns what the callback needs, without going through any sign-in form. */
-export async function startLogin (app: FastifyInstance): Promise<PendingLogin> {
+export async function startPendingLogin (app: FastifyInstance): Promise<PendingLogin> {
   const response = await app.inject({ url: '/login' })
   const url = new URL(location(response))
   const state = url.searchParams.get('state') ?? ''

@@ -2,7 +2,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import Fastify from 'fastify'
 import fastifyCognito from '../../lib/index.js'
-import { buildApp, CLIENT_IDS, location, login, pluginOptions, startIdp } from '../helpers/app.js'
+import { buildApp, CLIENT_IDS, location, login, pluginOptions, REDIRECT_URI, startIdp } from '../helpers/app.js'
 
 test('/login passes identity_provider, idp_identifier, lang, login_hint and prompt through to Cognito', async (t) => {
   const idp = await startIdp(t)
@@ -24,7 +24,7 @@ test('/login drops every other parameter and malformed values of allowed ones', 
     url: '/login?redirect_uri=https%3A%2F%2Fevil.example%2Fcb&client_id=other&scope=aws.cognito.signin.user.admin&response_type=token&code_challenge_method=plain&prompt=evil&lang=%3Cscript%3E&identity_provider=a%26b%3Dc'
   })
   const query = Object.fromEntries(new URL(location(response)).searchParams)
-  assert.equal(query.redirect_uri, 'http://localhost:3000/login/redirect')
+  assert.equal(query.redirect_uri, REDIRECT_URI)
   assert.equal(query.client_id, CLIENT_IDS.public)
   assert.equal(query.scope, 'openid email profile')
   assert.equal(query.response_type, 'code')

@@ -2,13 +2,13 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import Fastify from 'fastify'
 import fastifyCognito from '../../lib/index.js'
-import { CookieJar, location, pluginOptions, signInAtIdp, startIdp } from '../helpers/app.js'
+import { APP_ORIGIN, CookieJar, location, LOGOUT_URI, pluginOptions, REDIRECT_URI, signInAtIdp, startIdp } from '../helpers/app.js'
 
 test('two registrations side by side (own prefix, app client, cookies) never share a session', async (t) => {
   const idp = await startIdp(t, {
     clients: [
-      { clientId: 'shop-client', callbackUrls: ['http://localhost:3000/login/redirect'], logoutUrls: ['http://localhost:3000/'] },
-      { clientId: 'admin-client', clientSecret: 'admin-secret-admin-secret', callbackUrls: ['http://localhost:3000/admin/login/redirect'], logoutUrls: ['http://localhost:3000/admin/'] }
+      { clientId: 'shop-client', callbackUrls: [REDIRECT_URI], logoutUrls: [LOGOUT_URI] },
+      { clientId: 'admin-client', clientSecret: 'admin-secret-admin-secret', callbackUrls: [`${APP_ORIGIN}/admin/login/redirect`], logoutUrls: [`${APP_ORIGIN}/admin/`] }
     ]
   })
   const app = Fastify()
@@ -23,8 +23,8 @@ test('two registrations side by side (own prefix, app client, cookies) never sha
       clientSecret: 'admin-secret-admin-secret',
       prefix: '/admin',
       cookieName: 'cognito_admin',
-      redirectUri: 'http://localhost:3000/admin/login/redirect',
-      logoutUri: 'http://localhost:3000/admin/'
+      redirectUri: `${APP_ORIGIN}/admin/login/redirect`,
+      logoutUri: `${APP_ORIGIN}/admin/`
     }))
     admin.get('/admin/dashboard', { preHandler: admin.cognito.requireAuth() }, async (request) => ({ client: request.tokenPayload?.client_id }))
   })

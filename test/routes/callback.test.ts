@@ -1,6 +1,8 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { buildApp, CookieJar, location, login, signInAtIdp, startIdp } from '../helpers/app.js'
+import Fastify from 'fastify'
+import fastifyCognito from '../../lib/index.js'
+import { buildApp, capturingLogger, CookieJar, location, login, pluginOptions, signInAtIdp, startIdp } from '../helpers/app.js'
 
 test('Cognito error=access_denied ends in a typed 403, its description is not echoed', async (t) => {
   const idp = await startIdp(t)
@@ -53,11 +55,8 @@ test('logins started in two tabs both complete', async (t) => {
 
 test('the callback route never logs the authorization code', async (t) => {
   const idp = await startIdp(t)
-  const lines: string[] = []
-  const { default: Fastify } = await import('fastify')
-  const { default: fastifyCognito } = await import('../../lib/index.js')
-  const { pluginOptions } = await import('../helpers/app.js')
-  const app = Fastify({ logger: { level: 'trace', stream: { write: (line: string) => { lines.push(line) } } } })
+  const { logger, lines } = capturingLogger('trace')
+  const app = Fastify({ logger })
   t.after(async () => { await app.close() })
   await app.register(fastifyCognito, pluginOptions(idp, 'confidential'))
   const { callbackUrl } = await login(app, idp)
@@ -65,4 +64,15 @@ test('the callback route never logs the authorization code', async (t) => {
   assert.ok(code.length > 0)
   assert.ok(lines.some((line) => line.includes('/login/redirect')), 'the callback is logged')
   assert.equal(lines.some((line) => line.includes(code)), false, 'but never its code')
+})
+
+test('the callback\'s log lines carry its path only, with or without a query', async (t) => {
+  const idp = await startIdp(t)
+  const { logger, lines } = capturingLogger('info')
+  const app = Fastify({ logger })
+  t.after(async () => { await app.close() })
+  await app.register(fastifyCognito, pluginOptions(idp, 'public'))
+  for (const url of ['/login/redirect', '/login/redirect?code=secret-code&state=s']) await app.inject({ url })
+  const urls = lines.map((line) => JSON.parse(line) as { req?: { url?: string } }).flatMap((line) => line.req?.url ?? [])
+  assert.deepEqual(urls, ['/login/redirect', '/login/redirect'])
 })

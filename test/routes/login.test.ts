@@ -1,7 +1,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { createHash } from 'node:crypto'
-import { buildApp, CLIENT_IDS, location, login, REDIRECT_URI, startIdp } from '../helpers/app.js'
+import { APP_ORIGIN, buildApp, CLIENT_IDS, location, login, REDIRECT_URI, startIdp } from '../helpers/app.js'
 
 test('GET /login redirects to Cognito authorize with code + PKCE S256, state and nonce', async (t) => {
   const idp = await startIdp(t)
@@ -61,7 +61,7 @@ test('without openid no nonce is sent and the login still completes', async (t) 
 
 test('the plugin routes mount under prefix', async (t) => {
   const idp = await startIdp(t)
-  const app = await buildApp(t, idp, 'public', { prefix: '/auth', redirectUri: 'http://localhost:3000/auth/login/redirect' })
+  const app = await buildApp(t, idp, 'public', { prefix: '/auth', redirectUri: `${APP_ORIGIN}/auth/login/redirect` })
   assert.equal((await app.inject({ url: '/auth/login' })).statusCode, 302)
   assert.equal((await app.inject({ url: '/login' })).statusCode, 404)
   assert.equal(app.cognito.loginPath, '/auth/login')

@@ -1,6 +1,6 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { buildApp, CLIENT_IDS, login, startIdp } from '../helpers/app.js'
+import { APP_ORIGIN, buildApp, CLIENT_IDS, login, startIdp } from '../helpers/app.js'
 
 test('GET /logout revokes the refresh token: Cognito then refuses tokens issued from it', async (t) => {
   const idp = await startIdp(t)
@@ -53,7 +53,7 @@ test('an HTML form posting to /logout (empty form-urlencoded body) is accepted',
   const response = await app.inject({
     method: 'POST',
     url: '/logout',
-    headers: { cookie: jar.header, 'content-type': 'application/x-www-form-urlencoded', origin: 'http://localhost:3000', 'sec-fetch-site': 'same-origin' },
+    headers: { cookie: jar.header, 'content-type': 'application/x-www-form-urlencoded', origin: APP_ORIGIN, 'sec-fetch-site': 'same-origin' },
     payload: ''
   })
   assert.equal(response.statusCode, 302)

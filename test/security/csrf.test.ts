@@ -2,7 +2,7 @@ import { test, type TestContext } from 'node:test'
 import assert from 'node:assert/strict'
 import type { FastifyInstance } from 'fastify'
 import type { LocalCognito } from '../../lib/testing/index.js'
-import { buildApp, login, startIdp, type CookieJar } from '../helpers/app.js'
+import { APP_ORIGIN, buildApp, login, startIdp, type CookieJar } from '../helpers/app.js'
 
 // State-changing routes refuse requests a browser sends on behalf of another site (RFC 9700 4.11, OWASP CSRF).
 
@@ -36,7 +36,7 @@ for (const route of ['/refresh', '/logout']) {
 
 test('POST /refresh and /logout from the app itself pass', async (t) => {
   const { app, jar } = await signedIn(t)
-  const headers = { cookie: jar.header, origin: 'http://localhost:3000', 'sec-fetch-site': 'same-origin' }
+  const headers = { cookie: jar.header, origin: APP_ORIGIN, 'sec-fetch-site': 'same-origin' }
   assert.equal((await app.inject({ method: 'POST', url: '/refresh', headers })).statusCode, 200)
   assert.equal((await app.inject({ method: 'POST', url: '/logout', headers })).statusCode, 302)
 })

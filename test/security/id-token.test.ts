@@ -1,8 +1,8 @@
 import { test, type TestContext } from 'node:test'
 import assert from 'node:assert/strict'
 import type { LocalCognitoTokenOverrides } from '../../lib/testing/index.js'
-import { buildApp, CLIENT_IDS, startIdp } from '../helpers/app.js'
-import { startFakeCognito, startLogin } from '../helpers/fake-cognito.js'
+import { buildApp, CLIENT_IDS, OTHER_CLIENT_ID, startIdp } from '../helpers/app.js'
+import { startFakeCognito, startPendingLogin } from '../helpers/fake-cognito.js'
 
 type IdTokenRecipe = (nonce: string) => LocalCognitoTokenOverrides & { nonce?: string, username?: string }
 
@@ -29,7 +29,7 @@ async function callbackWithIdToken (t: TestContext, recipe: IdTokenRecipe): Prom
   })
   const app = await buildApp(t, idp, 'public', { domain: fake.domain })
   app.log.level = 'silent'
-  const pending = await startLogin(app)
+  const pending = await startPendingLogin(app)
   nonce = pending.nonce
   const response = await app.inject({ url: pending.callback(), headers: { cookie: pending.jar.header } })
   return {
@@ -54,11 +54,11 @@ test('ID token without a nonce is refused', async (t) => {
 })
 
 test('ID token for another audience is refused', async (t) => {
-  assert.deepEqual(await callbackWithIdToken(t, () => ({ claims: { aud: 'another-app-client' } })), refused)
+  assert.deepEqual(await callbackWithIdToken(t, () => ({ claims: { aud: OTHER_CLIENT_ID } })), refused)
 })
 
 test('ID token with several audiences is refused', async (t) => {
-  assert.deepEqual(await callbackWithIdToken(t, () => ({ claims: { aud: [CLIENT_IDS.public, 'another-app-client'] } })), refused)
+  assert.deepEqual(await callbackWithIdToken(t, () => ({ claims: { aud: [CLIENT_IDS.public, OTHER_CLIENT_ID] } })), refused)
 })
 
 test('ID token with token_use=access is refused', async (t) => {

@@ -2,7 +2,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import Fastify from 'fastify'
 import fastifyCognito from '../../lib/index.js'
-import { CONFIDENTIAL_SECRET, CookieJar, location, pluginOptions, SESSION_SECRET, signInAtIdp, startIdp } from '../helpers/app.js'
+import { capturingLogger, CONFIDENTIAL_SECRET, CookieJar, location, pluginOptions, SESSION_SECRET, signInAtIdp, startIdp } from '../helpers/app.js'
 import { forwardTo, startFakeCognito, type ExchangeRecord } from '../helpers/fake-cognito.js'
 
 test('a full flow with the logger at trace leaves no token, code, verifier or secret in the log output', async (t) => {
@@ -12,8 +12,8 @@ test('a full flow with the logger at trace leaves no token, code, verifier or se
     token: forwardTo(idp.domain, '/oauth2/token', exchanges),
     revoke: forwardTo(idp.domain, '/oauth2/revoke', exchanges)
   })
-  const lines: string[] = []
-  const app = Fastify({ logger: { level: 'trace', stream: { write: (line: string) => { lines.push(line) } } } })
+  const { logger, lines } = capturingLogger('trace')
+  const app = Fastify({ logger })
   t.after(async () => { await app.close() })
   await app.register(fastifyCognito, pluginOptions(idp, 'confidential', { domain: proxy.domain }))
   app.get('/me', { preHandler: app.cognito.requireAuth({ groups: ['nobody'] }) }, async (request) => request.user)

@@ -2,24 +2,18 @@ import { test, type TestContext } from 'node:test'
 import assert from 'node:assert/strict'
 import type { FastifyInstance } from 'fastify'
 import type { LocalCognito } from '../../lib/testing/index.js'
-import { buildApp, CookieJar, login, startIdp } from '../helpers/app.js'
+import { buildApp, flipCharacter, login, MANY_GROUPS, sessionChunks, startIdp, type CookieJar } from '../helpers/app.js'
 
 // OWASP session management: a session cookie that is not exactly what the plugin wrote is no session (401 for API
 // calls, a login redirect for browser navigations), never a 500 and never someone else's identity.
-
-const manyGroups = Array.from({ length: 40 }, (_, i) => `department-${String(i).padStart(2, '0')}-readers-and-writers`)
-
-function sessionChunks (jar: CookieJar): Array<[string, string]> {
-  return [...jar.cookies].filter(([name]) => name.startsWith('cognito_session.')).sort()
-}
 
 type Chunk = [name: string, value: string]
 
 async function signedInWithChunks (t: TestContext): Promise<{ app: FastifyInstance, idp: LocalCognito, jar: CookieJar, chunks: [Chunk, Chunk, ...Chunk[]] }> {
   const idp = await startIdp(t, {
     users: [
-      { username: 'carol', password: 'carol-password-1', email: 'carol@example.com', groups: manyGroups },
-      { username: 'dave', password: 'dave-password-1', email: 'dave@example.com', groups: manyGroups }
+      { username: 'carol', password: 'carol-password-1', email: 'carol@example.com', groups: MANY_GROUPS },
+      { username: 'dave', password: 'dave-password-1', email: 'dave@example.com', groups: MANY_GROUPS }
     ]
   })
   const app = await buildApp(t, idp)
@@ -39,12 +33,10 @@ async function assertNoSession (app: FastifyInstance, cookie: string): Promise<v
   assert.match(browser.headers.location as string, /^\/login\?returnTo=/)
 }
 
-const flip = (value: string, at = 10): string => value.slice(0, at) + (value[at] === 'A' ? 'B' : 'A') + value.slice(at + 1)
-
 test('a session cookie with one character changed', async (t) => {
   const { app, chunks: [[n0, v0], [n1, v1]] } = await signedInWithChunks(t)
-  await assertNoSession(app, `${n0}=${flip(v0)}; ${n1}=${v1}`)
-  await assertNoSession(app, `${n0}=${v0}; ${n1}=${flip(v1, v1.length - 5)}`)
+  await assertNoSession(app, `${n0}=${flipCharacter(v0)}; ${n1}=${v1}`)
+  await assertNoSession(app, `${n0}=${v0}; ${n1}=${flipCharacter(v1, v1.length - 5)}`)
 })
 
 test('a truncated session (a chunk missing or cut short)', async (t) => {

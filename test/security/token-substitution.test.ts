@@ -4,7 +4,7 @@ import { createHmac, createPublicKey, createSign, generateKeyPairSync } from 'no
 import Fastify, { type FastifyInstance } from 'fastify'
 import fastifyCognito from '../../lib/index.js'
 import { startLocalCognito, type LocalCognito } from '../../lib/testing/index.js'
-import { CLIENT_IDS, pluginOptions } from '../helpers/app.js'
+import { CLIENT_IDS, OTHER_CLIENT_ID, pluginOptions, REDIRECT_URI } from '../helpers/app.js'
 
 // One IdP and one app for the whole file: every case is a single guarded request.
 let idp: LocalCognito
@@ -19,7 +19,7 @@ const mint = async (overrides: Parameters<LocalCognito['mintAccessToken']>[2] = 
 before(async () => {
   idp = await startLocalCognito({
     users: [{ username: 'alice', password: 'alice-password-1', groups: ['admin'] }],
-    clients: [{ clientId: CLIENT_IDS.public, callbackUrls: ['http://localhost:3000/login/redirect'] }, { clientId: 'another-app-client', callbackUrls: ['http://localhost:3000/login/redirect'] }]
+    clients: [{ clientId: CLIENT_IDS.public, callbackUrls: [REDIRECT_URI] }, { clientId: OTHER_CLIENT_ID, callbackUrls: [REDIRECT_URI] }]
   })
   app = Fastify()
   await app.register(fastifyCognito, pluginOptions(idp, 'public', { logoutUri: undefined }))
@@ -51,7 +51,7 @@ test('an ID token sent as the access token', async () => {
 })
 
 test('an access token of another app client (client_id)', async () => {
-  await assertRefused(await idp.mintAccessToken('alice', 'another-app-client'))
+  await assertRefused(await idp.mintAccessToken('alice', OTHER_CLIENT_ID))
 })
 
 test('an access token of another user pool (iss)', async () => {

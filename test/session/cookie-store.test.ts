@@ -1,10 +1,10 @@
 import { test, type TestContext } from 'node:test'
 import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
-import Fastify from 'fastify'
+import Fastify, { type FastifyInstance, type LightMyRequestResponse } from 'fastify'
 import { CookieSessionStore } from '../../lib/session/cookie-store.js'
 import type { CognitoSessionData } from '../../lib/session/model.js'
-import { CookieJar } from '../helpers/app.js'
+import { buildApp, CookieJar, flipCharacter, login, MANY_GROUPS, SECURE_REDIRECT_URI, startIdp } from '../helpers/app.js'
 
 const MAX_AGE = 3600
 
@@ -14,18 +14,21 @@ interface Harness {
   /** Reads the session of a request with these cookies (twice in the same request when `twice`). */
   read: (cookie: string) => Promise<CognitoSessionData | null>
   logout: (cookie: string) => Promise<void>
+  /** The raw answer of a write sent with these cookies. */
+  writeResponse: (overrides?: Partial<CognitoSessionData>, cookie?: string) => Promise<LightMyRequestResponse>
   store: CookieSessionStore
   advance: (seconds: number) => void
+  app: FastifyInstance
 }
 
-async function harness (t: TestContext, sessionCacheSize?: number): Promise<Harness> {
+async function harness (t: TestContext, sessionCacheSize?: number, secureCookies = false): Promise<Harness> {
   let offset = 0
   const app = Fastify()
   t.after(async () => { await app.close() })
   const store = new CookieSessionStore(app, {
     keys: [randomBytes(32)],
     cookieName: 'test_session',
-    secureCookies: false,
+    secureCookies,
     sessionMaxAge: MAX_AGE,
     now: () => Date.now() / 1000 + offset,
     ...(sessionCacheSize === undefined ? {} : { sessionCacheSize })
@@ -53,6 +56,14 @@ async function harness (t: TestContext, sessionCacheSize?: number): Promise<Harn
     lastRead = store.readSession(request)
     return { ok: true }
   })
+  app.post('/write-then-read', async (request, reply) => {
+    const before = store.readSession(request)
+    const session = { v: 1 as const, sid: 'written', sub: 'user-2', accessToken: 'a.b.c', expiresAt: Math.floor(Date.now() / 1000) + 60, createdAt: Math.floor(Date.now() / 1000) }
+    store.writeSession(request, reply, session)
+    const after = store.readSession(request)
+    store.clearSession(request, reply)
+    return { before: before?.sub ?? null, after: after === session, cleared: store.readSession(request) }
+  })
   app.post('/logout', async (request, reply) => {
     store.clearSession(request, reply)
     return { ok: true }
@@ -66,6 +77,11 @@ async function harness (t: TestContext, sessionCacheSize?: number): Promise<Harn
       const response = await app.inject({ method: 'POST', url: '/write' })
       return new CookieJar().store(response)
     },
+    writeResponse: async (overrides = {}, cookie = '') => {
+      pending = overrides
+      return await app.inject({ method: 'POST', url: '/write', headers: { cookie } })
+    },
+    app,
     read: async (cookie) => {
       await app.inject({ url: '/read', headers: { cookie } })
       return lastRead
@@ -109,8 +125,7 @@ test('a tampered chunk with the same nonce is a miss and fails decryption; the r
   const jar = await write()
   const original = await read(jar.header)
   const [first, ...rest] = chunks(jar) as [[string, string], ...Array<[string, string]>]
-  const flip = (value: string): string => value.slice(0, 10) + (value[10] === 'A' ? 'B' : 'A') + value.slice(11)
-  const tampered = [`${first[0]}=${flip(first[1])}`, ...rest.map(([name, value]) => `${name}=${value}`)].join('; ')
+  const tampered = [`${first[0]}=${flipCharacter(first[1])}`, ...rest.map(([name, value]) => `${name}=${value}`)].join('; ')
   assert.equal(await read(tampered), null)
   const truncated = `${first[0]}=${first[1]}`
   assert.equal(await read(truncated), null)
@@ -179,4 +194,85 @@ test('no cookie, empty or foreign cookies are no session and cache nothing', asy
   assert.equal(await read('test_session.0='), null)
   assert.equal(await read('test_session.0=abc.def'), null)
   assert.equal(store.cachedSessionCount, 0)
+})
+
+test('no cookie exceeds 4096 bytes with 40 groups and a 1.8 KB refresh token, and the session works', async (t) => {
+  const idp = await startIdp(t, {
+    users: [{
+      username: 'carol',
+      password: 'carol-password-1',
+      email: 'carol.with.a.rather.long.address@subsidiary.example.com',
+      groups: MANY_GROUPS,
+      attributes: { 'custom:tenant': 'acme-corporation-emea', 'custom:roles': 'reader,writer,approver' }
+    }]
+  })
+  const app = await buildApp(t, idp, 'confidential', { redirectUri: SECURE_REDIRECT_URI })
+  const { callback, jar } = await login(app, idp, { username: 'carol' })
+  const setCookies = [callback.headers['set-cookie']].flat().filter((c): c is string => typeof c === 'string')
+  const total = setCookies.reduce((sum, cookie) => sum + cookie.length, 0)
+  assert.ok(total > 4096, `the tokens are realistic: ${total} bytes of cookies in all`)
+  for (const cookie of setCookies) assert.ok(Buffer.byteLength(cookie) <= 4096, `${cookie.slice(0, 30)}... is ${Buffer.byteLength(cookie)} bytes`)
+  const me = await app.inject({ url: '/me', headers: { cookie: jar.header } })
+  assert.equal(me.statusCode, 200)
+  assert.equal(me.json().user.groups.length, 40)
+  const refresh = await app.inject({ method: 'POST', url: '/refresh', headers: { cookie: jar.header } })
+  assert.equal(refresh.statusCode, 200)
+  for (const cookie of [refresh.headers['set-cookie']].flat()) assert.ok(Buffer.byteLength(String(cookie)) <= 4096)
+})
+
+test('the cookie name is the store\'s; chunks are <name>.N, HttpOnly, SameSite=Lax, Max-Age of the session, Secure when asked', async (t) => {
+  const { store, writeResponse } = await harness(t, undefined, true)
+  assert.equal(store.cookieName, 'test_session')
+  const response = await writeResponse()
+  const cookies = [response.headers['set-cookie']].flat().map(String)
+  assert.ok(cookies.length >= 2)
+  cookies.forEach((cookie, i) => {
+    assert.match(cookie, new RegExp(`^test_session\\.${i}=[A-Za-z0-9_.-]+; Max-Age=${MAX_AGE}; Path=/; HttpOnly; Secure; SameSite=Lax$`))
+    assert.ok(cookie.length <= 3800 + 100)
+  })
+})
+
+test('a session that would need more than 8 cookies is refused: 500 FST_COGNITO_SESSION_TOO_LARGE, no cookie', async (t) => {
+  const { writeResponse } = await harness(t)
+  const response = await writeResponse({ data: { blob: randomBytes(30_000).toString('base64url') } })
+  assert.equal(response.statusCode, 500)
+  assert.equal(response.json().code, 'FST_COGNITO_SESSION_TOO_LARGE')
+  assert.equal(response.headers['set-cookie'], undefined)
+})
+
+test('a smaller session deletes the chunks the browser has beyond it, also past a gap', async (t) => {
+  const { writeResponse } = await harness(t)
+  const response = await writeResponse({ accessToken: 'a.b.c', idToken: undefined, refreshToken: undefined }, 'test_session.0=x; test_session.1=y; test_session.3=z; other=1')
+  const cookies = [response.headers['set-cookie']].flat().map(String)
+  assert.equal(cookies.length, 3)
+  assert.match(cookies[0] as string, /^test_session\.0=[^;]+; Max-Age=3600/)
+  assert.match(cookies[1] as string, /^test_session\.1=; Max-Age=0; Expires=Thu, 01 Jan 1970/)
+  assert.match(cookies[2] as string, /^test_session\.3=; Max-Age=0/)
+})
+
+test('within one request: a written session is what the next read sees, a cleared one is null', async (t) => {
+  const { write, app } = await harness(t)
+  const jar = await write()
+  const response = await app.inject({ method: 'POST', url: '/write-then-read', headers: { cookie: jar.header } })
+  assert.deepEqual(response.json(), { before: 'user-1', after: true, cleared: null })
+  const cookies = [response.headers['set-cookie']].flat().map(String)
+  assert.ok(cookies.every((cookie) => /Max-Age=0/.test(cookie)), 'the last word of the request, a clear, is what goes out')
+})
+
+test('clearSession without session cookies sets no cookie', async (t) => {
+  const { app } = await harness(t)
+  const response = await app.inject({ method: 'POST', url: '/logout', headers: { cookie: 'other=1' } })
+  assert.equal(response.headers['set-cookie'], undefined)
+})
+
+test('without a clock of its own the store uses the real one, and caches as usual', async (t) => {
+  const app = Fastify()
+  t.after(async () => { await app.close() })
+  const store = await CookieSessionStore.register(app, { sessionKeys: [randomBytes(32)], cookieName: 'plain_session', secureCookies: false, sessionMaxAge: MAX_AGE })
+  const now = Math.floor(Date.now() / 1000)
+  app.post('/write', async (request, reply) => { store.writeSession(request, reply, { v: 1, sid: 's', sub: 'u', accessToken: 'a.b.c', expiresAt: now + 60, createdAt: now }); return {} })
+  app.get('/read', async (request) => ({ sub: store.readSession(request)?.sub ?? null }))
+  const jar = new CookieJar().store(await app.inject({ method: 'POST', url: '/write' }))
+  assert.equal(store.cachedSessionCount, 1)
+  assert.deepEqual((await app.inject({ url: '/read', headers: { cookie: jar.header } })).json(), { sub: 'u' })
 })

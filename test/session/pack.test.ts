@@ -61,3 +61,12 @@ test('an inflated size over 256 KB is refused (a deflate bomb costs nothing)', (
   const bomb = deflateRawSync(Buffer.alloc(1024 * 1024))
   assert.equal(unpackSession(bomb), undefined)
 })
+
+test('a packed value whose JSON part does not parse, or whose token parts are cut, is undefined', () => {
+  const inflatesTo = (bytes: number[]): string => deflateRawSync(Buffer.from(bytes)).toString('base64url')
+  assert.equal(unpackSession(inflatesTo([1, 0, 0, 0, 1, 123, 0, 0, 0])), undefined, 'JSON "{"')
+  assert.equal(unpackSession(inflatesTo([1, 0, 0, 0, 2, 123, 125, 255, 0, 0, 0, 5, 65])), undefined, 'a text token shorter than its length')
+  assert.equal(unpackSession(inflatesTo([1, 0, 0, 0, 2, 123, 125, 0, 0])), undefined, 'a token field missing')
+  assert.deepEqual(unpackSession(inflatesTo([1, 0, 0, 0, 2, 123, 125, 255, 0, 0, 0, 1, 65, 0, 0])), { accessToken: 'A' }, 'control: a text token')
+  assert.deepEqual(unpackSession(inflatesTo([1, 0, 0, 0, 2, 123, 125, 2, 0, 0, 0, 1, 0xfb, 0, 0, 0, 1, 0xef, 0, 0])), { accessToken: '-w.7w' }, 'control: a token of two segments')
+})

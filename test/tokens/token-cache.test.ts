@@ -2,9 +2,17 @@ import { test, type TestContext } from 'node:test'
 import assert from 'node:assert/strict'
 import { CognitoHttpClient } from '../../lib/cognito/http.js'
 import { JwksKeyStore } from '../../lib/tokens/jwks.js'
-import { CognitoTokenVerifier, REVOKED_TOKENS_MAX } from '../../lib/tokens/verifier.js'
-import type { LocalCognito } from '../../lib/testing/index.js'
-import { CLIENT_IDS, startIdp } from '../helpers/app.js'
+import { MAX_TOKEN_LENGTH } from '../../lib/tokens/jws.js'
+import { cacheIndex, interner, keptClaims, VerifiedTokenCache } from '../../lib/tokens/token-cache.js'
+import { CognitoTokenVerifier, DEFAULT_TOKEN_CACHE_SIZE, REVOKED_TOKENS_MAX } from '../../lib/tokens/verifier.js'
+import { createTokenIssuer, type LocalCognito } from '../../lib/testing/index.js'
+import { tailIndex } from '../../lib/util/expiring-cache.js'
+import { CLIENT_IDS, OTHER_CLIENT_ID, startIdp } from '../helpers/app.js'
+import { manualClock } from '../helpers/clock.js'
+import { unsignedToken } from '../helpers/jwt.js'
+
+// The verified-token cache and the sign-out list (token-cache.ts): first through the verifier that owns them, as
+// the guards use them, then directly.
 
 const TOLERANCE = 5
 
@@ -160,20 +168,21 @@ test('a failure is not cached: a token refused while the JWKS was down passes on
   const idp = await startIdp(t)
   const http = new CognitoHttpClient(5000)
   t.after(async () => { await http.close() })
-  const keys = new JwksKeyStore(http, idp.jwksUri, 0)
+  const clock = manualClock()
+  const keys = new JwksKeyStore(http, idp.jwksUri, 0, clock.now)
   const verifier = new CognitoTokenVerifier([{ issuer: idp.issuer, userPoolId: idp.userPoolId, clientIds: [CLIENT_IDS.public], keys }], { clientId: CLIENT_IDS.public, clockTolerance: TOLERANCE })
   const token = await idp.mintAccessToken('alice', CLIENT_IDS.public)
   idp.setJwksAvailable(false)
   await assert.rejects(verifier.verifyAccessToken(token), { code: 'FST_COGNITO_IDP_UNAVAILABLE' })
   idp.setJwksAvailable(true)
-  await new Promise((resolve) => setTimeout(resolve, 1100)) // the store retries after a failure after 1 s
+  clock.advance(1.1) // the store retries a failed fetch after at most 1 s (its cooldown, 0 here, when shorter)
   assert.equal((await verifier.verifyAccessToken(token)).username, 'alice')
 })
 
 test('invalid tokens are never cached, whatever the reason', async (t) => {
   const { verifier, idp } = await setup(t)
   const bad = [
-    await idp.mintAccessToken('alice', 'another-app-client'),
+    await idp.mintAccessToken('alice', OTHER_CLIENT_ID),
     await idp.mintAccessToken('alice', CLIENT_IDS.public, { expiresInSeconds: -60 }),
     await idp.mintAccessToken('alice', CLIENT_IDS.public, { claims: { iss: 'https://elsewhere.example.com' } }),
     await idp.mintIdToken('alice', CLIENT_IDS.public)
@@ -242,4 +251,131 @@ test('logout: garbage is ignored, and the denylist is bounded', async (t) => {
     verifier.revokeAccessToken(`${header}.${payload}.${Buffer.from(`signature-${i}`).toString('base64url')}`)
   }
   assert.equal(verifier.revokedTokenCount, REVOKED_TOKENS_MAX)
+})
+
+test('the verifier caches DEFAULT_TOKEN_CACHE_SIZE tokens unless told', () => {
+  assert.equal(DEFAULT_TOKEN_CACHE_SIZE, 10_000)
+})
+
+// Directly: a VerifiedTokenCache on static keys (no fetch), with a clock the test moves.
+
+async function directCache (t: TestContext, maxEntries = 10): Promise<{ cache: VerifiedTokenCache, keys: JwksKeyStore, kid: string, advance: (seconds: number) => void, now: () => number }> {
+  const issuer = await createTokenIssuer()
+  const http = new CognitoHttpClient(1000)
+  t.after(async () => { await http.close() })
+  const keys = new JwksKeyStore(http, 'https://unused.invalid/jwks.json', 0, Date.now, issuer.jwks)
+  const clock = manualClock()
+  const cache = new VerifiedTokenCache(keys, { maxEntries, clockTolerance: TOLERANCE, now: clock.seconds })
+  return { cache, keys, kid: issuer.jwks.keys[0]?.kid as string, advance: clock.advance, now: clock.seconds }
+}
+
+function entry (keys: JwksKeyStore, kid: string, token: string): { token: string, claims: never, kid: string, key: NonNullable<ReturnType<JwksKeyStore['cachedKey']>> } {
+  const key = keys.cachedKey(kid)
+  assert.ok(key)
+  return { token, claims: Object.freeze({ sub: 'user-1' }) as never, kid, key }
+}
+
+test('cacheIndex is the tail index of the last 8 characters', () => {
+  assert.equal(cacheIndex('header.payload.signature-ABCDEFGH'), tailIndex('header.payload.signature-ABCDEFGH', 8))
+  assert.equal(cacheIndex('a.b.xxABCDEFGH'), cacheIndex('c.d.yyABCDEFGH'), 'an index, not an identity: a hit compares the whole token')
+})
+
+test('interner: one value per distinct string, for any number of them', () => {
+  const intern = interner()
+  assert.equal(intern('openid email'), 'openid email')
+  for (let i = 0; i < 600; i++) assert.equal(intern(`scope-${i}`), `scope-${i}`)
+  assert.equal(intern('openid email'), 'openid email', 'still right after the table started over')
+})
+
+test('keptClaims: the repeated claims set to the checked values, scope interned, the whole deep-frozen', () => {
+  const intern = interner()
+  const claims: Record<string, unknown> = { sub: 'u', iss: 'https://issuer', token_use: 'access', client_id: 'c', scope: 'openid', 'cognito:groups': ['admin'] }
+  const kept = keptClaims(claims, 'https://issuer', 'c', intern)
+  assert.equal(kept, claims, 'the same object, frozen in place')
+  assert.deepEqual({ ...kept }, { sub: 'u', iss: 'https://issuer', token_use: 'access', client_id: 'c', scope: 'openid', 'cognito:groups': ['admin'] })
+  assert.ok(Object.isFrozen(kept) && Object.isFrozen(kept['cognito:groups']))
+  const withoutScope = keptClaims({ sub: 'u', scope: 42 }, 'i', 'c', intern)
+  assert.equal(withoutScope.scope, 42, 'a scope that is not a string is left alone (the verifier refuses it before)')
+})
+
+test('VerifiedTokenCache: an entry is found by exactly its token, until exp + tolerance', async (t) => {
+  const { cache, keys, kid, advance, now } = await directCache(t)
+  const token = unsignedToken({ sub: 'user-1' })
+  const added = entry(keys, kid, token)
+  cache.add(added, now() + 60)
+  assert.equal(cache.size, 1)
+  assert.equal(cache.get(token), added)
+  assert.equal(cache.get(`${token}x`), undefined)
+  assert.equal(cache.get(token.slice(0, -1)), undefined)
+  assert.equal(cache.get('x'.repeat(MAX_TOKEN_LENGTH + 1)), undefined)
+  advance(60 + TOLERANCE - 0.001)
+  assert.equal(cache.get(token), added)
+  advance(0.001)
+  assert.equal(cache.get(token), undefined)
+  assert.equal(cache.size, 0)
+})
+
+test('VerifiedTokenCache keeps an entry only while its key is the store\'s key for its kid, and nothing already expired', async (t) => {
+  const { cache, keys, kid, now } = await directCache(t)
+  const other = await createTokenIssuer()
+  const otherKeys = new JwksKeyStore(new CognitoHttpClient(1000), 'https://unused.invalid/jwks.json', 0, Date.now, { keys: [{ ...other.jwks.keys[1], kid }] })
+  const foreign = { ...entry(otherKeys, kid, unsignedToken({ sub: 'a' })) }
+  cache.add(foreign, now() + 60)
+  assert.equal(cache.size, 0, 'a key the store does not hold for this kid')
+  cache.add(entry(keys, kid, unsignedToken({ sub: 'b' })), now() - TOLERANCE)
+  assert.equal(cache.size, 0, 'expired beyond the tolerance')
+  cache.add(entry(keys, kid, unsignedToken({ sub: 'c' })), now() - TOLERANCE + 1)
+  assert.equal(cache.size, 1, 'expired but within the tolerance')
+})
+
+test('VerifiedTokenCache.revoke: dropped, refused by signature (any encoding of it) until exp + tolerance', async (t) => {
+  const { cache, keys, kid, advance, now } = await directCache(t)
+  const exp = Math.floor(now()) + 120
+  const token = unsignedToken({ sub: 'user-1', exp })
+  const signature = token.split('.')[2] as string
+  cache.add(entry(keys, kid, token), exp)
+  assert.equal(cache.isRevoked(signature, true), false, 'nothing is revoked yet')
+  cache.revoke(token)
+  assert.equal(cache.get(token), undefined)
+  assert.equal(cache.size, 0)
+  assert.equal(cache.revokedCount, 1)
+  assert.equal(cache.isRevoked(signature, true), true)
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'
+  const variant = `${signature.slice(0, -1)}${alphabet[alphabet.indexOf(signature.at(-1) as string) | 0b1111] as string}`
+  assert.notEqual(variant, signature)
+  assert.equal(cache.isRevoked(variant, false), true, 'a non-canonical encoding of the same bytes')
+  advance(exp + TOLERANCE - now() - 0.001)
+  assert.equal(cache.isRevoked(signature, true), true)
+  advance(0.001)
+  assert.equal(cache.isRevoked(signature, true), false)
+  assert.equal(cache.revokedCount, 0)
+})
+
+test('VerifiedTokenCache.revoke remembers a token at most a day, also one without exp', async (t) => {
+  const { cache, advance, now } = await directCache(t)
+  const lasting = unsignedToken({ sub: 'a', exp: Math.floor(now()) + 7 * 24 * 3600 })
+  const noExp = unsignedToken({ sub: 'b' })
+  const badExp = unsignedToken({ sub: 'c', exp: 'tomorrow' })
+  for (const token of [lasting, noExp, badExp]) cache.revoke(token)
+  assert.equal(cache.revokedCount, 3)
+  advance(24 * 3600 + TOLERANCE - 1)
+  assert.equal(cache.isRevoked(lasting.split('.')[2] as string, true), true)
+  advance(2)
+  assert.equal(cache.isRevoked(lasting.split('.')[2] as string, true), false)
+  assert.equal(cache.revokedCount, 0)
+})
+
+test('VerifiedTokenCache.revoke ignores what is not a compact JWS', async (t) => {
+  const { cache } = await directCache(t)
+  for (const value of [undefined, 42, '', 'a.b', 'a.b.c.d', 'a.b.!!', 'a.b.', `a.b.${'A'.repeat(MAX_TOKEN_LENGTH)}`]) cache.revoke(value as string)
+  assert.equal(cache.revokedCount, 0)
+})
+
+test('VerifiedTokenCache: maxEntries 0 keeps nothing, and sign-outs still work', async (t) => {
+  const { cache, keys, kid, now } = await directCache(t, 0)
+  const token = unsignedToken({ sub: 'user-1', exp: Math.floor(now()) + 60 })
+  cache.add(entry(keys, kid, token), now() + 60)
+  assert.equal(cache.size, 0)
+  cache.revoke(token)
+  assert.equal(cache.isRevoked(token.split('.')[2] as string, true), true)
 })
