@@ -47,17 +47,22 @@ export interface ResolvedCognitoOptions {
 }
 
 const USER_POOL_ID = /^([a-z]{2}(?:-[a-z]+)+-\d)_[0-9A-Za-z]+$/
-const CLIENT_ID = /^[\w+-]{1,128}$/
-const SCOPE = /^[\x21\x23-\x5B\x5D-\x7E]+$/ // RFC 6749 scope-token: printable ASCII but space, " and \
+export const CLIENT_ID = /^[\w+-]{1,128}$/
+export const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/ // RFC 6749 scope-token: printable ASCII but space, " and \
 const COOKIE_NAME = /^[A-Za-z0-9_-]{1,32}$/
 const OIDC_SCOPES_NEEDING_OPENID = ['email', 'phone', 'profile']
 
-function fail (option: string, problem: string): never {
-  throw new CognitoInvalidOptionError(`fastify-cognito: option "${option}" ${problem}`)
+/**
+ * Throws the options error that names the option. `group` names the options of another call than the plugin's
+ * registration, e.g. 'clientCredentials': `fastify-cognito: clientCredentials option "domain" ...`.
+ */
+export function fail (option: string, problem: string, group?: string): never {
+  const name = group === undefined ? `option "${option}"` : `${group} option "${option}"`
+  throw new CognitoInvalidOptionError(`fastify-cognito: ${name} ${problem}`)
 }
 
-function requireString (value: unknown, option: string): string {
-  if (typeof value !== 'string' || value.length === 0) fail(option, 'is required and must be a non-empty string')
+export function requireString (value: unknown, option: string, group?: string): string {
+  if (typeof value !== 'string' || value.length === 0) fail(option, 'is required and must be a non-empty string', group)
   return value
 }
 
@@ -66,20 +71,20 @@ function isLoopbackHost (hostname: string): boolean {
 }
 
 /** An absolute http(s) URL; plain http only on loopback, where no one else can read the traffic. */
-function parseUrl (value: unknown, option: string, { allowQuery = false } = {}): URL {
-  const text = requireString(value, option)
+export function parseUrl (value: unknown, option: string, { allowQuery = false, group }: { allowQuery?: boolean, group?: string } = {}): URL {
+  const text = requireString(value, option, group)
   let url: URL
   try {
     url = new URL(text)
   } catch {
-    fail(option, `must be an absolute URL, got "${text}"`)
+    fail(option, `must be an absolute URL, got "${text}"`, group)
   }
   if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopbackHost(url.hostname))) {
-    fail(option, 'must use https (plain http is accepted only for localhost / 127.0.0.1)')
+    fail(option, 'must use https (plain http is accepted only for localhost / 127.0.0.1)', group)
   }
-  if (url.username !== '' || url.password !== '') fail(option, 'must not contain credentials')
-  if (url.hash !== '') fail(option, 'must not contain a fragment')
-  if (!allowQuery && url.search !== '') fail(option, 'must not contain a query string')
+  if (url.username !== '' || url.password !== '') fail(option, 'must not contain credentials', group)
+  if (url.hash !== '') fail(option, 'must not contain a fragment', group)
+  if (!allowQuery && url.search !== '') fail(option, 'must not contain a query string', group)
   return url
 }
 
@@ -87,10 +92,17 @@ function withoutTrailingSlash (url: URL): string {
   return url.href.replace(/\/+$/, '')
 }
 
-function positiveInteger (value: unknown, option: string, fallback: number, { allowZero = false } = {}): number {
+/** A user pool domain (https://<prefix>.auth.<region>.amazoncognito.com or a custom one): a bare origin, no trailing slash. */
+export function parseDomain (value: unknown, option: string, group?: string): string {
+  const domain = withoutTrailingSlash(parseUrl(value, option, { group }))
+  if (new URL(domain).pathname !== '/') fail(option, 'must be the bare domain URL, without a path', group)
+  return domain
+}
+
+export function positiveInteger (value: unknown, option: string, fallback: number, { allowZero = false, group }: { allowZero?: boolean, group?: string } = {}): number {
   if (value === undefined) return fallback
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || (!allowZero && value === 0)) {
-    fail(option, allowZero ? 'must be a whole number >= 0' : 'must be a whole number > 0')
+    fail(option, allowZero ? 'must be a whole number >= 0' : 'must be a whole number > 0', group)
   }
   return value
 }
@@ -114,7 +126,7 @@ function validateScopes (value: unknown): string[] {
   if (value === undefined) return ['openid', 'email', 'profile']
   if (!Array.isArray(value) || value.length === 0) fail('scopes', 'must be a non-empty array of strings')
   for (const scope of value) {
-    if (typeof scope !== 'string' || !SCOPE.test(scope)) fail('scopes', `has an invalid scope ${JSON.stringify(scope)}`)
+    if (typeof scope !== 'string' || !SCOPE_TOKEN.test(scope)) fail('scopes', `has an invalid scope ${JSON.stringify(scope)}`)
   }
   const scopes = [...new Set(value as string[])]
   const needsOpenid = scopes.filter((scope) => OIDC_SCOPES_NEEDING_OPENID.includes(scope))
@@ -194,8 +206,7 @@ export function resolveOptions (raw: FastifyCognitoOptions): ResolvedCognitoOpti
   if (!CLIENT_ID.test(clientId)) fail('clientId', 'must contain only letters, digits, "_", "-" and "+"')
   const clientSecret = raw.clientSecret === undefined ? undefined : requireString(raw.clientSecret, 'clientSecret')
 
-  const domain = withoutTrailingSlash(parseUrl(raw.domain, 'domain'))
-  if (new URL(domain).pathname !== '/') fail('domain', 'must be the bare domain URL, without a path')
+  const domain = parseDomain(raw.domain, 'domain')
   const redirect = parseUrl(raw.redirectUri, 'redirectUri')
   const logoutUri = raw.logoutUri === undefined ? undefined : parseUrl(raw.logoutUri, 'logoutUri', { allowQuery: true }).href
 
