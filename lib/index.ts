@@ -4,6 +4,7 @@ export { fastifyCognito }
 export default fastifyCognito
 
 export type { CognitoAuthorizationParams } from './cognito/sign-in-params.js'
+export type { CognitoClientCredentials, CognitoClientCredentialsOptions } from './cognito/client-credentials.js'
 export type {
   CognitoAccessTokenClaims,
   CognitoAccessTokenPayload,

@@ -4,14 +4,15 @@ import { CognitoInvalidOptionError } from './errors.js'
 
 export const CLIENT_ID = /^[\w+-]{1,128}$/
 /** RFC 6749 scope-token: printable ASCII but space, " and \ */
-export const SCOPE = /^[\x21\x23-\x5B\x5D-\x7E]+$/
+export const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/
 
-export function fail (option: string, problem: string): never {
-  throw new CognitoInvalidOptionError(`fastify-cognito: option "${option}" ${problem}`)
+/** `group` names what the option belongs to when it is not the plugin's own (`clientCredentials`). */
+export function fail (option: string, problem: string, group?: string): never {
+  throw new CognitoInvalidOptionError(`fastify-cognito: ${group === undefined ? '' : `${group} `}option "${option}" ${problem}`)
 }
 
-export function requireString (value: unknown, option: string): string {
-  if (typeof value !== 'string' || value.length === 0) fail(option, 'is required and must be a non-empty string')
+export function requireString (value: unknown, option: string, group?: string): string {
+  if (typeof value !== 'string' || value.length === 0) fail(option, 'is required and must be a non-empty string', group)
   return value
 }
 
@@ -20,20 +21,21 @@ function isLoopbackHost (hostname: string): boolean {
 }
 
 /** An absolute http(s) URL; plain http only on loopback, where no one else can read the traffic. */
-export function parseUrl (value: unknown, option: string, { allowQuery = false } = {}): URL {
-  const text = requireString(value, option)
+export function parseUrl (value: unknown, option: string, { allowQuery = false, group }: { allowQuery?: boolean, group?: string | undefined } = {}): URL {
+  const text = requireString(value, option, group)
   let url: URL
   try {
     url = new URL(text)
   } catch {
-    fail(option, `must be an absolute URL, got "${text}"`)
+    // Not the text itself: a malformed URL may still hold credentials someone typed into it.
+    fail(option, 'must be an absolute URL', group)
   }
   if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopbackHost(url.hostname))) {
-    fail(option, 'must use https (plain http is accepted only for localhost / 127.0.0.1)')
+    fail(option, 'must use https (plain http is accepted only for localhost / 127.0.0.1)', group)
   }
-  if (url.username !== '' || url.password !== '') fail(option, 'must not contain credentials')
-  if (url.hash !== '') fail(option, 'must not contain a fragment')
-  if (!allowQuery && url.search !== '') fail(option, 'must not contain a query string')
+  if (url.username !== '' || url.password !== '') fail(option, 'must not contain credentials', group)
+  if (url.hash !== '') fail(option, 'must not contain a fragment', group)
+  if (!allowQuery && url.search !== '') fail(option, 'must not contain a query string', group)
   return url
 }
 
@@ -42,16 +44,16 @@ export function withoutTrailingSlash (url: URL): string {
 }
 
 /** A user-pool domain: https (or loopback http), no path, no trailing slash. */
-export function parseDomain (value: unknown, option: string): string {
-  const domain = withoutTrailingSlash(parseUrl(value, option))
-  if (new URL(domain).pathname !== '/') fail(option, 'must be the bare domain URL, without a path')
+export function parseDomain (value: unknown, option: string, group?: string): string {
+  const domain = withoutTrailingSlash(parseUrl(value, option, { group }))
+  if (new URL(domain).pathname !== '/') fail(option, 'must be the bare domain URL, without a path', group)
   return domain
 }
 
-export function positiveInteger (value: unknown, option: string, fallback: number, { allowZero = false } = {}): number {
+export function positiveInteger (value: unknown, option: string, fallback: number, { allowZero = false, group }: { allowZero?: boolean, group?: string } = {}): number {
   if (value === undefined) return fallback
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || (!allowZero && value === 0)) {
-    fail(option, allowZero ? 'must be a whole number >= 0' : 'must be a whole number > 0')
+    fail(option, allowZero ? 'must be a whole number >= 0' : 'must be a whole number > 0', group)
   }
   return value
 }
@@ -78,7 +80,7 @@ export function scopeList (value: unknown, option: string, fallback: string[]): 
   if (value === undefined) return fallback
   if (!Array.isArray(value) || value.length === 0) fail(option, 'must be a non-empty array of strings')
   for (const scope of value) {
-    if (typeof scope !== 'string' || !SCOPE.test(scope)) fail(option, `has an invalid scope ${JSON.stringify(scope)}`)
+    if (typeof scope !== 'string' || !SCOPE_TOKEN.test(scope)) fail(option, `has an invalid scope ${JSON.stringify(scope)}`)
   }
   return [...new Set(value as string[])]
 }

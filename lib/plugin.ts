@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { CognitoClient } from './cognito/client.js'
+import { ClientCredentialsTokenSource, resolveClientCredentialsOptions, type CognitoClientCredentialsOptions } from './cognito/client-credentials.js'
 import { CognitoHttpClient } from './cognito/http.js'
 import type { CognitoContext, CognitoSignIn, SignInContext } from './context.js'
 import { CognitoError } from './errors.js'
@@ -98,10 +99,31 @@ async function buildContext (fastify: FastifyInstance, options: ResolvedCognitoO
   return Object.freeze({ ...base, signIn })
 }
 
+/**
+ * `app.cognito.clientCredentials(options)`: a cached, single-flight source of machine tokens for calling other
+ * APIs. Sources are kept per client, scopes and domain, so that asking again (even per request) shares one cache:
+ * Cognito bills every machine token request.
+ */
+function clientCredentialsFactory (context: CognitoContext): CognitoDecorator['clientCredentials'] {
+  const sources = new Map<string, ClientCredentialsTokenSource>()
+  return (raw) => {
+    const given = (raw ?? {}) as Partial<CognitoClientCredentialsOptions>
+    const options = resolveClientCredentialsOptions({ ...given, domain: given.domain ?? context.signIn?.options.domain })
+    const key = JSON.stringify([options.clientId, options.clientSecret, options.domain, options.scopes, options.refreshSkew])
+    let source = sources.get(key)
+    if (source === undefined) {
+      source = new ClientCredentialsTokenSource(context.http, options, context.clock.millis)
+      sources.set(key, source)
+    }
+    return source
+  }
+}
+
 function decorate (fastify: FastifyInstance, context: CognitoContext): void {
   const { verifier, paths } = context
   const decorator: CognitoDecorator = {
     requireAuth: createRequireAuth(context),
+    clientCredentials: clientCredentialsFactory(context),
     verifyAccessToken: async (token) => await verifier.verifyAccessToken(token),
     verifyIdToken: async (token, expected) => await verifier.verifyIdToken(token, { nonce: expected?.nonce }),
     loginPath: paths.login,

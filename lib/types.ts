@@ -1,4 +1,5 @@
 import type { FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify'
+import type { CognitoClientCredentials, CognitoClientCredentialsOptions } from './cognito/client-credentials.js'
 import type { CognitoAuthorizationParams } from './cognito/sign-in-params.js'
 
 /**
@@ -323,6 +324,13 @@ export interface CognitoRequestHelpers {
 export interface CognitoDecorator {
   /** A preHandler that authenticates the request and sets `request.user` and `request.tokenPayload`. */
   requireAuth (options?: CognitoRequireAuthOptions): preHandlerAsyncHookHandler
+  /**
+   * Machine-to-machine tokens for calling other APIs (Cognito's client credentials grant): `getAccessToken()`
+   * resolves to an access token, cached until `refreshSkew` before it expires and fetched single flight. `domain`
+   * defaults to the registration's and is required in a bearer-only registration. The same options give the same
+   * source (one cache).
+   */
+  clientCredentials (options: CognitoClientCredentialsOptions): CognitoClientCredentials
   /** Verifies a Cognito access token of this app client; rejects with a typed CognitoError. */
   verifyAccessToken (token: string): Promise<CognitoAccessTokenPayload>
   /** Verifies a Cognito ID token of this app client (optionally its nonce); rejects with a typed CognitoError. */

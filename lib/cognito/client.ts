@@ -42,7 +42,7 @@ function formEncode (value: string): string {
 const OAUTH_ERROR = /^[a-z_]{1,64}$/
 
 /** Turns a non-200 answer into the typed error for its OAuth `error` (Cognito's status codes are not reliable). */
-function oauthError (response: HttpResponse, endpointName: string): Error {
+export function oauthError (response: HttpResponse, endpointName: string): Error {
   if (response.statusCode >= 500) {
     return new CognitoIdpBadResponseError(`Cognito ${endpointName} answered ${response.statusCode}`)
   }
