@@ -10,7 +10,7 @@ const run = promisify(execFile)
 // by name to dist/ (npm test builds first), with the repository's strict compiler options.
 test('every example type-checks against the built package', { timeout: 120_000 }, async () => {
   const files = await readdir('examples')
-  for (const example of ['public-client.ts', 'confidential-client.ts', 'groups-and-scopes.ts', 'bearer-api.ts', 'demo']) {
+  for (const example of ['public-client.ts', 'confidential-client.ts', 'groups-and-scopes.ts', 'bearer-api.ts', 'two-services.ts', 'demo']) {
     assert.ok(files.includes(example), `examples/${example} exists`)
   }
   try {
