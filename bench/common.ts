@@ -17,7 +17,7 @@ export interface ServerConfig {
   /** The kid of the access-token signing key (for the peers that take one PEM key). */
   accessKid: string
   /** fastify-cognito only. */
-  plugin?: { domain: string, issuer: string, jwksUri: string, tokenCacheSize?: number, guard?: boolean }
+  plugin?: { domain: string, issuer: string, jwksUri: string, tokenCacheSize?: number, guard?: boolean, bearerOnly?: boolean, scopes?: string[] }
   /** @fastify/secure-session only: the 32-byte key, hex. */
   secureSessionKey?: string
 }

@@ -20,6 +20,8 @@ export interface Fixtures {
   bearerToken: string
   /** Distinct tokens like bearerToken, for the "always-new" scenario and the verification micro-benchmark. */
   tokenPool: string[]
+  /** A client-credentials (machine) access token of the same client, with a custom scope and the real issuer. */
+  machineToken: string
   /** The Cookie header of a real session of carol (40 groups, 1.8 KB refresh token), made by a login. */
   sessionCookie: string
   /** The Cookie header of a real session of alice (2 groups): what most users carry. */
@@ -131,6 +133,7 @@ export async function createFixtures (poolSize: number): Promise<Fixtures> {
   const accessKid = (JSON.parse(Buffer.from(bearerToken.split('.')[0] as string, 'base64url').toString()) as { kid: string }).kid
   const tokenPool: string[] = []
   for (let i = 0; i < poolSize; i++) tokenPool.push(await mint())
+  const machineToken = await idp.mintMachineToken(CLIENT_ID, { scopes: ['orders/read'], claims: { iss: COGNITO_ISSUER } })
   const sessionCookie = await loginCookie(idp, 'carol')
   const smallSessionCookie = await loginCookie(idp, 'alice')
   const secure = await secureSessionCookie(idp)
@@ -140,6 +143,7 @@ export async function createFixtures (poolSize: number): Promise<Fixtures> {
     accessKid,
     bearerToken,
     tokenPool,
+    machineToken,
     sessionCookie,
     smallSessionCookie,
     secureSessionCookie: secure.cookie,

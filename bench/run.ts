@@ -66,6 +66,32 @@ function scenarios (fx: Fixtures): Scenario[] {
       headers: { cookie: fx.smallSessionCookie }
     },
     {
+      id: 'open-bearer-only',
+      label: 'fastify-cognito bearer-only registration, route without guard, same Bearer header',
+      server: { ...base, kind: 'plugin', plugin: { ...plugin, guard: false, bearerOnly: true } },
+      headers: bearer
+    },
+    {
+      id: 'bearer-only',
+      label: 'fastify-cognito bearer-only registration, Bearer, same token',
+      server: { ...base, kind: 'plugin', plugin: { ...plugin, bearerOnly: true } },
+      headers: bearer,
+      openRoute: 'open-bearer-only'
+    },
+    {
+      id: 'open-machine',
+      label: 'fastify-cognito bearer-only registration, route without guard, same machine token',
+      server: { ...base, kind: 'plugin', plugin: { ...plugin, guard: false, bearerOnly: true } },
+      headers: { authorization: `Bearer ${fx.machineToken}` }
+    },
+    {
+      id: 'machine',
+      label: 'fastify-cognito bearer-only, client-credentials token, scopes guard',
+      server: { ...base, kind: 'plugin', plugin: { ...plugin, bearerOnly: true, scopes: ['orders/read'] } },
+      headers: { authorization: `Bearer ${fx.machineToken}` },
+      openRoute: 'open-machine'
+    },
+    {
       id: 'bearer',
       label: 'fastify-cognito, Bearer, same token',
       server: { ...base, kind: 'plugin', plugin },
@@ -222,6 +248,8 @@ function report (load: LoadResults, verify: VerifyResult, callback: CallbackResu
   const bearerAlone = guardAlone(bearer, byId)
   const sessionAlone = guardAlone(session, byId)
   const smallSessionAlone = guardAlone(byId.get('session-small') as ScenarioResult, byId)
+  const bearerOnlyAlone = guardAlone(byId.get('bearer-only') as ScenarioResult, byId)
+  const machineAlone = guardAlone(byId.get('machine') as ScenarioResult, byId)
   const guardPath = verifyOf('fastify-cognito-sync')
   const asyncApi = verifyOf('fastify-cognito')
 
@@ -247,6 +275,8 @@ function report (load: LoadResults, verify: VerifyResult, callback: CallbackResu
   lines.push('| target | guarded / unguarded, same request | status | for information: guarded / bare route without credentials |')
   lines.push('|---|---:|---|---:|')
   lines.push(`| Bearer, repeated token: >= 0.90 | ${format(bearerAlone, 2)} | ${pass(bearerAlone >= 0.9)} | ${format(ratioOf('bearer'), 2)} |`)
+  lines.push(`| Bearer-only registration (an API), repeated token: >= 0.90 | ${format(bearerOnlyAlone, 2)} | ${pass(bearerOnlyAlone >= 0.9)} | ${format(ratioOf('bearer-only'), 2)} |`)
+  lines.push(`| Client-credentials (machine) token, scopes guard: >= 0.90 | ${format(machineAlone, 2)} | ${pass(machineAlone >= 0.9)} | ${format(ratioOf('machine'), 2)} |`)
   lines.push(`| Session cookie (40 groups, ${fx.sessionCookie.length} bytes): >= 0.85 | ${format(sessionAlone, 2)} | ${pass(sessionAlone >= 0.85)} | ` +
     `${format(ratioOf('session'), 2)} |`)
   lines.push(`| Session cookie (2 groups, ${fx.smallSessionCookie.length} bytes): >= 0.85 | ${format(smallSessionAlone, 2)} | ${pass(smallSessionAlone >= 0.85)} | ` +

@@ -44,21 +44,22 @@ async function setUp (scope: FastifyInstance, id: string, config: ServerConfig):
     case 'plugin': {
       const plugin = config.plugin
       if (plugin === undefined) throw new Error('plugin options missing')
+      // A bearer-only registration (an API) has no sign-in: no domain, callback or session secret.
+      const signIn = plugin.bearerOnly === true ? {} : { domain: plugin.domain, redirectUri: REDIRECT_URI, sessionSecret: SESSION_SECRET }
       await scope.register(fastifyCognito, {
         userPoolId: USER_POOL_ID,
         clientId: CLIENT_ID,
-        domain: plugin.domain,
         issuer: plugin.issuer,
         jwksUri: plugin.jwksUri,
-        redirectUri: REDIRECT_URI,
-        sessionSecret: SESSION_SECRET,
+        ...signIn,
         // Several instances live in this one server: each mounts its login/logout routes apart.
         prefix: `/cognito-${id}`,
         ...(plugin.tokenCacheSize === undefined ? {} : { tokenCacheSize: plugin.tokenCacheSize })
       })
-      const user = (request: FastifyRequest): unknown => request.user?.username
+      const user = (request: FastifyRequest): unknown => request.user?.username ?? request.user?.clientId
       // guard: false registers the plugin but leaves the route open: what the plugin's app-wide hooks cost alone.
-      return plugin.guard === false ? { user } : { preHandler: scope.cognito.requireAuth(), user }
+      if (plugin.guard === false) return { user }
+      return { preHandler: scope.cognito.requireAuth(plugin.scopes === undefined ? {} : { scopes: plugin.scopes }), user }
     }
     case 'secure-session': {
       const { default: fastifySecureSession } = await import('@fastify/secure-session')
