@@ -210,15 +210,15 @@ function verifiedIdClaims (context: CognitoContext, session: CognitoSessionData,
 }
 
 /**
- * The user of a session that is ending (logout), from its verified tokens, expired ones included; null when its
- * tokens do not verify (a forged or signed-out session names nobody).
+ * The user and access claims of a session that is ending (logout), from its verified tokens, expired ones
+ * included; null when its tokens do not verify (a forged or signed-out session names nobody).
  */
-export async function endingSessionUser (context: CognitoContext, session: CognitoSessionData): Promise<CognitoUser | null> {
+export async function endingSession (context: CognitoContext, session: CognitoSessionData): Promise<{ user: CognitoUser, access: CognitoAccessTokenPayload } | null> {
   if (context.signIn?.store.hasEnded(session) === true) return null
   try {
     const access = await context.verifier.verifyAccessTokenNow(session.accessToken, { allowExpired: true })
     const id = await verifiedIdClaims(context, session, access.sub, true)
-    return buildUser(access, profileClaims(id, userInfoOf(context, session)), context.poolIdOf(access.iss))
+    return { user: buildUser(access, profileClaims(id, userInfoOf(context, session)), context.poolIdOf(access.iss)), access }
   } catch (error) {
     if (error instanceof CognitoError) return null
     throw error

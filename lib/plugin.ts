@@ -4,7 +4,7 @@ import { CognitoClient } from './cognito/client.js'
 import { ClientCredentialsTokenSource, resolveClientCredentialsOptions, type CognitoClientCredentialsOptions } from './cognito/client-credentials.js'
 import { CognitoHttpClient } from './cognito/http.js'
 import type { CognitoContext, CognitoSignIn, SignInContext } from './context.js'
-import { CognitoError } from './errors.js'
+import { CognitoError, CognitoSessionExpiredError } from './errors.js'
 import { withUserInfo } from './flows/user-info.js'
 import { createRequireAuth } from './guards.js'
 import { resolveOptions, type ResolvedCognitoOptions, type ResolvedSignInOptions } from './options.js'
@@ -17,12 +17,29 @@ import { registerJsonCookieCodec } from './session/codec.js'
 import { CookieSessionStore } from './session/cookie-store.js'
 import { deriveCookieKeys } from './session/keys.js'
 import { LOGIN_TRANSACTION_MAX_AGE, LoginTransactions } from './session/login-transactions.js'
+import type { CognitoSessionData } from './session/model.js'
 import { SessionRefresher } from './session/refresh.js'
 import { JwksKeyStore } from './tokens/jwks.js'
 import { CognitoTokenVerifier } from './tokens/verifier.js'
 import type { CognitoDecorator, FastifyCognitoOptions } from './types.js'
 import { verifiedUser } from './user.js'
 import { createClock, type Clock } from './util/clock.js'
+
+/**
+ * userInfo again at a refresh. Cognito has already issued the new tokens (and, with rotation, retired the old
+ * refresh token): a fault at userInfo must not throw them away and sign the user out. Only its 401 (the session
+ * was ended at Cognito) ends the session; any other fault keeps the new tokens without userInfo, logged.
+ */
+async function refreshedUserInfo (client: CognitoClient, request: FastifyRequest, session: CognitoSessionData): Promise<CognitoSessionData> {
+  try {
+    return await withUserInfo(client, session)
+  } catch (error) {
+    if (error instanceof CognitoSessionExpiredError) throw error
+    request.log.warn({ code: error instanceof CognitoError ? error.code : 'unknown' }, 'fastify-cognito: userInfo failed at a refresh; the new tokens are kept without it')
+    const { userInfo: _stale, ...rest } = session
+    return rest
+  }
+}
 
 /** Browser sign-in's services: the session store, the login transactions, the refresher, the Cognito client. */
 async function buildSignIn (fastify: FastifyInstance, options: ResolvedCognitoOptions, signIn: ResolvedSignInOptions, base: Omit<CognitoContext, 'signIn'>): Promise<CognitoSignIn> {
@@ -55,7 +72,7 @@ async function buildSignIn (fastify: FastifyInstance, options: ResolvedCognitoOp
     onRefreshed: !userInfo && onRefresh === undefined
       ? undefined
       : async (request, outcome) => {
-        const session = userInfo ? await withUserInfo(client, outcome.session) : outcome.session
+        const session = userInfo ? await refreshedUserInfo(client, request, outcome.session) : outcome.session
         if (onRefresh !== undefined) await onRefresh(request, verifiedUser(outcome.verified, session.userInfo, options.userPoolId))
         return { ...outcome, session }
       }

@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { logoutUrl } from '../cognito/urls.js'
 import type { SignInContext } from '../context.js'
-import { endingSessionUser } from '../authenticate.js'
+import { endingSession } from '../authenticate.js'
 import { revokeBestEffort } from './revoke.js'
 
 /**
@@ -14,11 +14,13 @@ export async function logout (context: SignInContext, request: FastifyRequest, r
   const { verifier } = context
   reply.header('cache-control', 'no-store')
   const session = store.readSession(request)
-  if (options.onLogout !== undefined) await options.onLogout(request, session === null ? null : await endingSessionUser(context, session))
+  const ending = session === null ? null : await endingSession(context, session)
+  if (options.onLogout !== undefined) await options.onLogout(request, ending?.user ?? null)
   store.clearSession(request, reply)
   loginTransactions.clear(request, reply)
-  // A copy of the cookie (or its access token as a bearer token) replayed later in this process is refused.
-  if (session !== null) verifier.revokeAccessToken(session.accessToken)
+  // A copy of the cookie (or its access token as a bearer token) replayed later in this process is refused, and so
+  // is every access token of the same sign-in (by the verified `origin_jti`: a forged cookie revokes nothing else).
+  if (session !== null) verifier.revokeAccessToken(session.accessToken, ending?.access.origin_jti)
   if (session !== null) refresher.forget(session.sid)
   if (session?.refreshToken !== undefined) {
     // A failure is logged and never blocks the logout: the cookies are cleared anyway.

@@ -88,6 +88,11 @@ export class VerifiedTokenCache {
   readonly #verified: ExpiringCache<VerifiedAccessToken, number>
   /** Signed-out access tokens, keyed by their signature bytes (base64url), until they expire. */
   readonly #revoked: ExpiringCache<true>
+  /**
+   * Signed-out sign-ins, by `origin_jti`: every access token issued from the same sign-in (the ones before each
+   * refresh too) shares it. Kept a day: after a sign-out no new token of it is issued, and none lives longer.
+   */
+  readonly #revokedOrigins: ExpiringCache<true>
 
   /** `now` in epoch seconds. */
   constructor (keyStores: readonly JwksKeyStore[], options: { maxEntries: number, clockTolerance: number, now: () => number }) {
@@ -97,6 +102,7 @@ export class VerifiedTokenCache {
     this.#now = options.now
     this.#verified = new ExpiringCache(options.maxEntries, options.now)
     this.#revoked = new ExpiringCache(REVOKED_TOKENS_MAX, options.now)
+    this.#revokedOrigins = new ExpiringCache(REVOKED_TOKENS_MAX, options.now)
   }
 
   /** Drops what a key store's rotation invalidated, when any store's generation moved since the last look. */
@@ -128,11 +134,22 @@ export class VerifiedTokenCache {
     return entry !== undefined && entry.token === token ? entry : undefined
   }
 
-  /** Whether the token with this signature was signed out (and has not expired since). */
-  isRevoked (signaturePart: string, canonical: boolean): boolean {
+  /** Whether the token with this signature, or the sign-in it comes from, was signed out (and has not expired since). */
+  isRevoked (signaturePart: string, canonical: boolean, originJti: unknown): boolean {
     this.#checkGenerations()
+    if (this.#revokedOrigins.size > 0 && typeof originJti === 'string' && this.#revokedOrigins.get(originJti) !== undefined) return true
     if (this.#revoked.size === 0) return false
     return this.#revoked.get(canonical ? signaturePart : signatureKey(signaturePart)) !== undefined
+  }
+
+  /**
+   * Refuses every access token of one sign-in (`origin_jti`, taken from verified claims by the caller) from now on,
+   * for a day, in this process: the tokens from before each refresh too. Their cache entries are dropped (one pass
+   * over the cache: a sign-out is rare, a lookup on every request is not).
+   */
+  revokeOrigin (originJti: string): void {
+    this.#revokedOrigins.set(originJti, true, this.#now() + MAX_ACCESS_TOKEN_LIFETIME + this.#tolerance)
+    this.#verified.deleteWhere((entry) => entry.claims.origin_jti === originJti)
   }
 
   /**

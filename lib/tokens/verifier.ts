@@ -146,9 +146,14 @@ export class CognitoTokenVerifier {
     return pool
   }
 
-  /** Refuses `token` from now until it expires, in this process (logout). See VerifiedTokenCache.revoke. */
-  revokeAccessToken (token: string): void {
+  /**
+   * Refuses `token` from now until it expires, in this process (logout). With the `origin_jti` of its verified
+   * claims, every access token of the same sign-in is refused too (those from before each refresh). See
+   * VerifiedTokenCache.revoke and revokeOrigin.
+   */
+  revokeAccessToken (token: string, originJti?: string | undefined): void {
     this.#cache.revoke(token)
+    if (typeof originJti === 'string' && originJti !== '') this.#cache.revokeOrigin(originJti)
   }
 
   /**
@@ -165,7 +170,7 @@ export class CognitoTokenVerifier {
     }
     if (claims.scope !== undefined && typeof claims.scope !== 'string') throw new CognitoInvalidTokenError('Token scope is malformed')
     const canonical = isCanonicalBase64url(decoded.signaturePart)
-    if (this.#cache.isRevoked(decoded.signaturePart, canonical)) throw new CognitoInvalidTokenError('Token was revoked by a sign-out')
+    if (this.#cache.isRevoked(decoded.signaturePart, canonical, claims.origin_jti)) throw new CognitoInvalidTokenError('Token was revoked by a sign-out')
     const verified = keptClaims(claims, this.#intern)
     // An expired token (accepted only by `allowExpired`) is past its deadline: the cache would not keep it anyway.
     if (canonical) {
