@@ -8,6 +8,8 @@ export interface CognitoProxy {
   domain: string
   /** Calls that reached the proxy, by endpoint. */
   calls: { token: number, revoke: number, userInfo: number }
+  /** What the IdP answered to every call passed through, in order. */
+  answers: Array<{ path: string, status: number, body: string }>
 }
 
 /**
@@ -19,6 +21,7 @@ export interface CognitoProxy {
 export async function startCognitoProxy (t: TestContext, idp: LocalCognito, handlers: { token?: FakeHandler, revoke?: FakeHandler, userInfo?: FakeHandler } = {}): Promise<CognitoProxy> {
   const app = Fastify({ forceCloseConnections: true })
   const calls = { token: 0, revoke: 0, userInfo: 0 }
+  const answers: CognitoProxy['answers'] = []
   app.removeAllContentTypeParsers()
   app.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, done) => { done(null, body) })
   for (const [name, method, path] of [['token', 'POST', '/oauth2/token'], ['revoke', 'POST', '/oauth2/revoke'], ['userInfo', 'GET', '/oauth2/userInfo']] as const) {
@@ -39,7 +42,9 @@ export async function startCognitoProxy (t: TestContext, idp: LocalCognito, hand
         if (type !== null) reply.type(type)
         const challenge = response.headers.get('www-authenticate')
         if (challenge !== null) reply.header('www-authenticate', challenge)
-        return await reply.code(response.status).send(await response.text())
+        const body = await response.text()
+        answers.push({ path, status: response.status, body })
+        return await reply.code(response.status).send(body)
       }
     })
   }
@@ -47,7 +52,7 @@ export async function startCognitoProxy (t: TestContext, idp: LocalCognito, hand
   t.after(async () => { await app.close() })
   const address = app.server.address()
   if (address === null || typeof address === 'string') throw new Error('no address')
-  return { domain: `http://127.0.0.1:${address.port}`, calls }
+  return { domain: `http://127.0.0.1:${address.port}`, calls, answers }
 }
 
 /** Cognito's exact answer to an access token it no longer accepts at /oauth2/userInfo. */
