@@ -3,6 +3,7 @@ import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
 import Fastify, { type FastifyInstance, type LightMyRequestResponse } from 'fastify'
 import fastifyCognito, { type FastifyCognitoOptions } from '../../lib/index.js'
+import { packSession } from '../../lib/session/pack.js'
 import type { LocalCognito } from '../../lib/testing/index.js'
 import { CLIENT_IDS, CookieJar, location, login, pluginOptions, signInAtIdp, startIdp } from '../helpers/app.js'
 import { startCognitoProxy } from '../helpers/cognito-proxy.js'
@@ -144,7 +145,10 @@ test('a normal session: each cookie is under 4096 bytes, and a 2-group session f
   const value = jar.cookies.get('cognito_session.0') ?? ''
   const session = cookieForger(options).openSession(jar.header) ?? {}
   const tokens = ['accessToken', 'idToken', 'refreshToken'].map((field) => `${field} ${String(session[field]).length}`).join(', ')
-  t.diagnostic(`2-group session: cookie value ${value.length} bytes, Set-Cookie ${Buffer.byteLength(lines[0] as string)} bytes (${tokens} characters)`)
+  const packed = packSession(session).length
+  t.diagnostic(`2-group session: ${packed} packed bytes, cookie value ${value.length} bytes, Set-Cookie ${Buffer.byteLength(lines[0] as string)} bytes (${tokens} characters)`)
+  // One encoding layer: base64url of nonce (24) + MAC (16) + version and sealing time (5) + the packed session.
+  assert.equal(value.length, Math.ceil((24 + 16 + 5 + packed) * 4 / 3), `one base64url layer over ${packed} packed bytes`)
   assert.equal((await app.inject({ url: '/me', headers: { cookie: jar.header } })).statusCode, 200)
 })
 
