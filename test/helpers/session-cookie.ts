@@ -47,14 +47,16 @@ export function parseCookieHeader (header: string): Map<string, string> {
 
 /** The registration's cookie names and keys, derived from its options exactly as lib/plugin.ts does. */
 export function cookieForger (rawOptions: FastifyCognitoOptions): CookieForger {
-  const options = resolveOptions(rawOptions)
+  const resolved = resolveOptions(rawOptions)
+  const options = resolved.signIn
+  if (options === undefined) throw new Error('cookieForger needs a registration with browser sign-in')
   const base = options.secureCookies ? `__Host-${options.cookieName}` : options.cookieName
   const sessionCookieName = `${base}_session`
   const loginCookieName = `${base}_login`
   const sessionKeys = deriveCookieKeys(options.sessionKeys, 'session', options.clientId, sessionCookieName)
   const loginKeys = deriveCookieKeys(options.sessionKeys, 'login', options.clientId, loginCookieName)
   const cipher = new SessionCookieCipher(sessionKeys, options.maxSessionAge)
-  const nowDefault = (): number => options.now() / 1000
+  const nowDefault = (): number => resolved.now() / 1000
 
   const seal = (payload: Buffer, nowSeconds = nowDefault()): string => cipher.seal(payload, nowSeconds)
   const sessionHeader = (value: string): string => {

@@ -1,9 +1,9 @@
 import { test, type TestContext } from 'node:test'
 import assert from 'node:assert/strict'
 import Fastify, { type FastifyInstance, type LightMyRequestResponse } from 'fastify'
-import fastifyCognito, { type FastifyCognitoOptions } from '../../lib/index.js'
+import fastifyCognito from '../../lib/index.js'
 import type { LocalCognito } from '../../lib/testing/index.js'
-import { CookieJar, login, pluginOptions, startIdp } from '../helpers/app.js'
+import { CookieJar, login, pluginOptions, startIdp, type TestOptions } from '../helpers/app.js'
 import { cookieForger, type CookieForger } from '../helpers/session-cookie.js'
 
 // Issue 11, "Automatic refresh serves an expired token": SessionRefresher remembered a finished refresh for 30 s
@@ -26,7 +26,7 @@ interface Harness {
   jar: CookieJar
 }
 
-async function signedIn (t: TestContext, { lifetime, rotation, plugin = {} }: { lifetime: number, rotation: boolean, plugin?: Partial<FastifyCognitoOptions> }): Promise<Harness> {
+async function signedIn (t: TestContext, { lifetime, rotation, plugin = {} }: { lifetime: number, rotation: boolean, plugin?: Partial<TestOptions> }): Promise<Harness> {
   // Start a tenth of a second into a whole second, so token times (whole seconds) fall where the test expects.
   const clock = { now: Math.ceil(Date.now() / 1000) * 1000 + 100 }
   const idp = await startIdp(t, { now: () => clock.now })

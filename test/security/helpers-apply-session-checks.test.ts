@@ -1,9 +1,9 @@
 import { test, type TestContext } from 'node:test'
 import assert from 'node:assert/strict'
 import Fastify, { type FastifyInstance } from 'fastify'
-import fastifyCognito, { type CognitoUser, type FastifyCognitoOptions } from '../../lib/index.js'
+import fastifyCognito, { type CognitoUser } from '../../lib/index.js'
 import type { LocalCognito } from '../../lib/testing/index.js'
-import { CookieJar, location, login, pluginOptions, signInAtIdp, startIdp } from '../helpers/app.js'
+import { CookieJar, location, login, pluginOptions, signInAtIdp, startIdp, type TestOptions } from '../helpers/app.js'
 
 // Issue 11, finding 7: request.cognito.isAuthenticated() skipped maxSessionAge, and request.cognito.sessionData
 // returned whatever decrypted, also after logout and after maxSessionAge: both must apply the guard's session
@@ -23,7 +23,7 @@ async function status (app: FastifyInstance, cookie: string, prefix = ''): Promi
   return response.json()
 }
 
-async function singleApp (t: TestContext, overrides: Partial<FastifyCognitoOptions>): Promise<{ idp: LocalCognito, app: FastifyInstance }> {
+async function singleApp (t: TestContext, overrides: Partial<TestOptions>): Promise<{ idp: LocalCognito, app: FastifyInstance }> {
   const idp = await startIdp(t)
   const app = Fastify()
   t.after(async () => { await app.close() })

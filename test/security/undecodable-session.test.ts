@@ -3,10 +3,10 @@ import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
 import { deflateRawSync } from 'node:zlib'
 import Fastify, { type FastifyInstance, type LightMyRequestResponse } from 'fastify'
-import fastifyCognito, { type FastifyCognitoOptions } from '../../lib/index.js'
+import fastifyCognito from '../../lib/index.js'
 import { packSession } from '../../lib/session/pack.js'
 import type { LocalCognito } from '../../lib/testing/index.js'
-import { login, pluginOptions, startIdp } from '../helpers/app.js'
+import { login, pluginOptions, startIdp, type TestOptions } from '../helpers/app.js'
 import { cookieForger, type CookieForger } from '../helpers/session-cookie.js'
 
 // Issue 11, finding 2: decrypted plaintext that is not the plugin's session answered 500 with the parse error
@@ -14,7 +14,7 @@ import { cookieForger, type CookieForger } from '../helpers/session-cookie.js'
 // session (401) and no login (400), never a 500. And a session's sign-in time or sealing time in the future must
 // not let it escape maxSessionAge.
 
-async function appWithForger (t: TestContext, overrides: Partial<FastifyCognitoOptions> = {}): Promise<{ app: FastifyInstance, idp: LocalCognito, forger: CookieForger }> {
+async function appWithForger (t: TestContext, overrides: Partial<TestOptions> = {}): Promise<{ app: FastifyInstance, idp: LocalCognito, forger: CookieForger }> {
   const idp = await startIdp(t)
   const options = pluginOptions(idp, 'public', overrides)
   const app = Fastify()
