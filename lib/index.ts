@@ -8,24 +8,26 @@ export type { CognitoClientCredentials, CognitoClientCredentialsOptions } from '
 export type {
   CognitoAccessTokenClaims,
   CognitoAccessTokenPayload,
-  CognitoCommonOptions,
   CognitoDecorator,
   CognitoIdTokenClaims,
   CognitoHumanUser,
   CognitoIdTokenPayload,
   CognitoLoginContext,
   CognitoMachineUser,
-  CognitoMultiPoolOptions,
   CognitoRequestHelpers,
   CognitoRequireAuthOptions,
-  CognitoSinglePoolOptions,
   CognitoUser,
   CognitoUserBase,
-  CognitoUserPoolOptions,
   FastifyCognitoClaims,
-  FastifyCognitoOptions,
   FastifyCognitoSessionData
 } from './types.js'
+export type {
+  CognitoCommonOptions,
+  CognitoMultiPoolOptions,
+  CognitoSinglePoolOptions,
+  CognitoUserPoolOptions,
+  FastifyCognitoOptions
+} from './types-options.js'
 export type { CognitoErrorCode } from './errors.js'
 export {
   CognitoAuthorizationError,

@@ -2,7 +2,7 @@ import { createHash, hkdfSync } from 'node:crypto'
 import { AUTHORIZATION_PARAM_RULES, type CognitoAuthorizationParams } from './cognito/sign-in-params.js'
 import { booleanOption, boundedInteger, fail, hookOption, parseDomain, parseUrl, positiveInteger, requireString, scopeList } from './option-rules.js'
 import { COOKIE_CHUNK_LENGTH, DEFAULT_SESSION_COOKIE_BUDGET, MAX_SESSION_COOKIE_BUDGET } from './session/cookie-store.js'
-import type { FastifyCognitoOptions } from './types.js'
+import type { FastifyCognitoOptions } from './types-options.js'
 import { isSafeReturnTo } from './util/return-to.js'
 
 /** Browser sign-in (hosted UI, session cookies, the plugin's routes), resolved. Absent in a bearer-only registration. */

@@ -2,9 +2,9 @@ import { CognitoInvalidOptionError } from './errors.js'
 import { booleanOption, clientIdList, fail, hookOption, parseUrl, positiveInteger, requireString, withoutTrailingSlash } from './option-rules.js'
 import { resolveSignInOptions, type ResolvedSignInOptions } from './options-sign-in.js'
 import { parseKeySet } from './tokens/jwks.js'
-import type { CognitoUserPoolOptions, FastifyCognitoOptions } from './types.js'
+import type { CognitoUserPoolOptions, FastifyCognitoOptions } from './types-options.js'
 
-export type { FastifyCognitoOptions } from './types.js'
+export type { FastifyCognitoOptions } from './types-options.js'
 export type { ResolvedSignInOptions } from './options-sign-in.js'
 
 /** One user pool whose tokens the registration accepts. */

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import type { CognitoCommonOptions, CognitoSinglePoolOptions } from '../types.js'
+import type { CognitoCommonOptions, CognitoSinglePoolOptions } from '../types-options.js'
 import { resolveConfig } from './local-cognito/config.js'
 import { createContext, type Context } from './local-cognito/context.js'
 import { atHash } from './local-cognito/jwt.js'
