@@ -11,12 +11,15 @@ import { CLIENT_IDS, pluginOptions, startIdp } from '../helpers/app.js'
 // refused (401, or 503 while the JWKS is down), and memory must come back to where it was.
 const DURATION_SECONDS = 15
 
-/** RSS after a full collection when the runner exposes gc (npm test runs borp with --expose-gc): less GC-timing noise. */
-function settledRss (): number {
+/** Memory after full collections (npm test runs borp with --expose-gc): the JS heap and external memory are where a leak shows. */
+function settledMemory (): { rss: number, js: number } {
   const gc = (globalThis as { gc?: () => void }).gc
   if (gc !== undefined) { gc(); gc() }
-  return process.memoryUsage().rss
+  const { rss, heapUsed, external } = process.memoryUsage()
+  return { rss, js: heapUsed + external }
 }
+
+const mb = (bytes: number): number => Math.round(bytes / 1e6)
 
 test('load: a guarded route under 50 connections while the JWKS flaps', { timeout: 60_000 }, async (t) => {
   const idp = await startIdp(t)
@@ -36,7 +39,7 @@ test('load: a guarded route under 50 connections while the JWKS flaps', { timeou
 
   // Warm up with the same 50 connections (sockets, buffers, caches, JIT), then measure memory against that.
   await autocannon({ url: address, connections: 50, duration: 4, requests })
-  const rssBefore = settledRss()
+  const before = settledMemory()
   let up = true
   const flapping = setInterval(() => { up = !up; idp.setJwksAvailable(up) }, 250)
   t.after(() => { clearInterval(flapping) })
@@ -45,7 +48,7 @@ test('load: a guarded route under 50 connections while the JWKS flaps', { timeou
   const result = await autocannon({ url: address, connections: 50, duration: DURATION_SECONDS, requests })
   clearInterval(flapping)
   idp.setJwksAvailable(true)
-  const rssAfter = settledRss()
+  const after = settledMemory()
 
   assert.equal(result.errors, 0, 'no connection errors')
   assert.equal(result.timeouts, 0, 'no timeouts')
@@ -55,6 +58,9 @@ test('load: a guarded route under 50 connections while the JWKS flaps', { timeou
   assert.equal(counts.unknownOther, 0, 'every unknown kid was refused with 401 or 503')
   const fetches = idp.requests.jwks - jwksBefore
   assert.ok(fetches <= Math.ceil(DURATION_SECONDS * 1000 / 200) + 2, `JWKS fetched ${fetches} times: at most once per cooldown`)
-  assert.ok(rssAfter < rssBefore * 1.2, `RSS ${Math.round(rssBefore / 1e6)} MB -> ${Math.round(rssAfter / 1e6)} MB`)
-  t.diagnostic(`${result.requests.total} requests, ${Math.round(result.requests.average)} req/s, JWKS fetched ${fetches} times, RSS ${Math.round(rssBefore / 1e6)} -> ${Math.round(rssAfter / 1e6)} MB`)
+  assert.ok(after.js < before.js * 1.2 + 5e6, `heap + external ${mb(before.js)} MB -> ${mb(after.js)} MB`)
+  // glibc keeps the per-thread malloc arenas it used (up to ~50 MB more on Node 22, not a leak: the JS heap stays
+  // flat): a looser bound on RSS still catches a native leak.
+  assert.ok(after.rss < before.rss * 1.5, `RSS ${mb(before.rss)} MB -> ${mb(after.rss)} MB`)
+  t.diagnostic(`${result.requests.total} requests, ${Math.round(result.requests.average)} req/s, JWKS fetched ${fetches} times, heap + external ${mb(before.js)} -> ${mb(after.js)} MB, RSS ${mb(before.rss)} -> ${mb(after.rss)} MB`)
 })
