@@ -158,9 +158,10 @@ export type PoolIdOf = (issuer: string) => string
 export function bearerAuthentication (tokenPayload: CognitoAccessTokenPayload, poolIdOf: PoolIdOf): Authentication {
   let authentication = bearerAuthentications.get(tokenPayload)
   if (authentication === undefined) {
+    // Only frozen claims are the verifier's shared objects (asked before frozenUser freezes whatever it is given).
+    const shared = Object.isFrozen(tokenPayload)
     authentication = Object.freeze({ tokenPayload, user: frozenUser(tokenPayload, undefined, poolIdOf(tokenPayload.iss)) })
-    // Only frozen claims are the verifier's shared objects; anything else is not worth keeping.
-    if (Object.isFrozen(tokenPayload)) bearerAuthentications.set(tokenPayload, authentication)
+    if (shared) bearerAuthentications.set(tokenPayload, authentication)
   }
   return authentication
 }

@@ -203,10 +203,26 @@ export class CookieSessionStore implements SessionStore {
   }
 
   #clearChunksFrom (request: FastifyRequest, reply: FastifyReply, first: number): void {
-    // Every chunk the browser sent from `first` on, also past a gap: a cookie it does not have needs no deleting.
+    // Every chunk the browser sent from `first` on, also past a gap (a cookie it does not have needs no deleting),
+    // and every chunk this very reply is about to set (a refresh, then a logout, in one request).
     const sent = readNumberedCookies(request.headers.cookie, this.#chunkPrefix, MAX_SESSION_CHUNKS)
-    for (let i = first; i < sent.length; i++) {
-      if (sent[i] !== undefined) setCookie(reply, this.#chunkNames[i] as string, '', { maxAge: 0, secure: this.#secure })
+    const setting = this.#chunksSetBy(reply)
+    for (let i = first; i < MAX_SESSION_CHUNKS; i++) {
+      if (sent[i] !== undefined || setting.has(i)) setCookie(reply, this.#chunkNames[i] as string, '', { maxAge: 0, secure: this.#secure })
     }
+  }
+
+  /** The numbers of the session chunks the reply sets with a value so far. */
+  #chunksSetBy (reply: FastifyReply): Set<number> {
+    const numbers = new Set<number>()
+    const header = reply.getHeader('set-cookie')
+    if (header === undefined) return numbers
+    for (const line of Array.isArray(header) ? header : [String(header)]) {
+      for (let i = 0; i < MAX_SESSION_CHUNKS; i++) {
+        const name = `${this.#chunkNames[i] as string}=`
+        if (line.startsWith(name) && line.charAt(name.length) !== ';') numbers.add(i)
+      }
+    }
+    return numbers
   }
 }
