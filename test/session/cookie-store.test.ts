@@ -58,7 +58,8 @@ async function harness (t: TestContext, sessionCacheSize?: number, secureCookies
   })
   app.post('/write-then-read', async (request, reply) => {
     const before = store.readSession(request)
-    const session = { v: 1 as const, sid: 'written', sub: 'user-2', accessToken: 'a.b.c', expiresAt: Math.floor(Date.now() / 1000) + 60, createdAt: Math.floor(Date.now() / 1000) }
+    const now = Math.floor(Date.now() / 1000)
+    const session = { v: 1 as const, sid: 'written', sub: 'user-2', accessToken: 'a.b.c', expiresAt: now + 60, issuedAt: now, createdAt: now }
     store.writeSession(request, reply, session)
     const after = store.readSession(request)
     store.clearSession(request, reply)
@@ -232,7 +233,7 @@ test('the cookie name is the store\'s; chunks are <name>.N, HttpOnly, SameSite=L
   })
 })
 
-test('a session that would need more than 8 cookies is refused: 500 FST_COGNITO_SESSION_TOO_LARGE, no cookie', async (t) => {
+test('a session over the cookie budget (two cookies by default) is refused: 500 FST_COGNITO_SESSION_TOO_LARGE, no cookie', async (t) => {
   const { writeResponse } = await harness(t)
   const response = await writeResponse({ data: { blob: randomBytes(30_000).toString('base64url') } })
   assert.equal(response.statusCode, 500)
@@ -268,9 +269,9 @@ test('clearSession without session cookies sets no cookie', async (t) => {
 test('without a clock of its own the store uses the real one, and caches as usual', async (t) => {
   const app = Fastify()
   t.after(async () => { await app.close() })
-  const store = await CookieSessionStore.register(app, { sessionKeys: [randomBytes(32)], cookieName: 'plain_session', secureCookies: false, sessionMaxAge: MAX_AGE })
+  const store = new CookieSessionStore(app, { keys: [randomBytes(32)], cookieName: 'plain_session', secureCookies: false, sessionMaxAge: MAX_AGE })
   const now = Math.floor(Date.now() / 1000)
-  app.post('/write', async (request, reply) => { store.writeSession(request, reply, { v: 1, sid: 's', sub: 'u', accessToken: 'a.b.c', expiresAt: now + 60, createdAt: now }); return {} })
+  app.post('/write', async (request, reply) => { store.writeSession(request, reply, { v: 1, sid: 's', sub: 'u', accessToken: 'a.b.c', expiresAt: now + 60, issuedAt: now, createdAt: now }); return {} })
   app.get('/read', async (request) => ({ sub: store.readSession(request)?.sub ?? null }))
   const jar = new CookieJar().store(await app.inject({ method: 'POST', url: '/write' }))
   assert.equal(store.cachedSessionCount, 1)
