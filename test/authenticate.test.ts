@@ -95,6 +95,13 @@ test('bearerAuthentication: built once per verified (frozen) claims object, and 
   assert.deepEqual(other, first)
 })
 
+test('bearerAuthentication keeps only claims that were frozen before, and freezes nothing of the caller\'s', { skip: 'lib bug (a failing todo fails the borp run): bearerAuthentication checks Object.isFrozen(tokenPayload) after frozenUser has deep-frozen user.claims, which is tokenPayload: the check is always true, and unfrozen claims get frozen as a side effect and kept (HANDOFF-tests.md #3)' }, () => {
+  const claims = { sub: 'u', username: 'alice', iss: 'i', client_id: 'c', token_use: 'access', iat: 1, exp: 2 } as CognitoAccessTokenPayload
+  const first = bearerAuthentication(claims, () => 'pool')
+  assert.equal(Object.isFrozen(claims), false, 'the caller\'s object is not frozen')
+  assert.notEqual(bearerAuthentication(claims, () => 'pool'), first, 'an unfrozen object is not kept')
+})
+
 test('no credentials: 401 unauthenticated', async (t) => {
   const { call } = await harness(t)
   for (const path of ['/authenticate', '/now'] as const) {

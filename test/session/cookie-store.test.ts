@@ -65,6 +65,12 @@ async function harness (t: TestContext, sessionCacheSize?: number, secureCookies
     store.clearSession(request, reply)
     return { before: before?.sub ?? null, after: after === session, cleared: store.readSession(request) }
   })
+  app.post('/write-large-then-clear', async (request, reply) => {
+    const now = Math.floor(Date.now() / 1000)
+    store.writeSession(request, reply, { v: 1, sid: 'large', sub: 'user-3', accessToken: randomBytes(4000).toString('base64url'), expiresAt: now + 60, issuedAt: now, createdAt: now })
+    store.clearSession(request, reply)
+    return { ok: true }
+  })
   app.post('/logout', async (request, reply) => {
     store.clearSession(request, reply)
     return { ok: true }
@@ -258,6 +264,15 @@ test('within one request: a written session is what the next read sees, a cleare
   assert.deepEqual(response.json(), { before: 'user-1', after: true, cleared: null })
   const cookies = [response.headers['set-cookie']].flat().map(String)
   assert.ok(cookies.every((cookie) => /Max-Age=0/.test(cookie)), 'the last word of the request, a clear, is what goes out')
+})
+
+test('within one request: clearing after a write of more chunks than the browser sent clears those chunks too', { skip: 'lib bug (a failing todo fails the borp run): CookieSessionStore#clearChunksFrom deletes only the chunks named in the request\'s Cookie header, so the chunks this reply has just set beyond them keep their values (HANDOFF-tests.md #2)' }, async (t) => {
+  const { app } = await harness(t)
+  // The browser has a one-chunk session; the request writes a two-chunk one (a guard's refresh), then clears it (logout).
+  const response = await app.inject({ method: 'POST', url: '/write-large-then-clear', headers: { cookie: 'test_session.0=x' } })
+  const cookies = [response.headers['set-cookie']].flat().map(String)
+  assert.ok(cookies.length >= 2)
+  assert.ok(cookies.every((cookie) => /Max-Age=0/.test(cookie)), cookies.map((cookie) => cookie.slice(0, 40)).join(' | '))
 })
 
 test('clearSession without session cookies sets no cookie', async (t) => {
