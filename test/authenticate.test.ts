@@ -2,11 +2,11 @@ import { test, type TestContext } from 'node:test'
 import assert from 'node:assert/strict'
 import Fastify, { type FastifyInstance } from 'fastify'
 import fastifyCognito from '../lib/index.js'
-import { authenticate, authenticateNow, bearerAuthentication, hasBearerHeader, prepareSession, type Authentication } from '../lib/authenticate.js'
+import { authenticate, authenticateNow, bearerAuthentication, endingSessionUser, hasBearerHeader, prepareSession, type Authentication } from '../lib/authenticate.js'
 import type { CognitoContext } from '../lib/context.js'
 import type { LocalCognito } from '../lib/testing/index.js'
-import type { CognitoAccessTokenPayload, CognitoUser, FastifyCognitoOptions } from '../lib/types.js'
-import { bearer, buildApp, capturingLogger, CLIENT_IDS, type CookieJar, login, pluginOptions, startIdp } from './helpers/app.js'
+import type { CognitoAccessTokenPayload, CognitoUser } from '../lib/types.js'
+import { bearer, buildApp, capturingLogger, CLIENT_IDS, type CookieJar, flipCharacter, login, pluginOptions, startIdp, type TestOptions } from './helpers/app.js'
 import { manualClock, type ManualClock } from './helpers/clock.js'
 import { buildContext } from './helpers/context.js'
 import { closedPort } from './helpers/http-server.js'
@@ -20,11 +20,11 @@ interface Harness {
   /** Signs alice in through the plugin's routes (same secret, same clock) and returns her browser's cookies. */
   signIn: () => Promise<CookieJar>
   /** GET `path` with these headers; the answer says whether the part answered synchronously. */
-  call: (path: '/authenticate' | '/now' | '/prepare', headers?: Record<string, string>) => Promise<{ statusCode: number, body: Record<string, unknown>, cookies: Array<{ name: string, maxAge?: number }> }>
+  call: (path: '/authenticate' | '/now' | '/prepare' | '/ending', headers?: Record<string, string>) => Promise<{ statusCode: number, body: Record<string, unknown>, cookies: Array<{ name: string, maxAge?: number }> }>
 }
 
 /** An app whose routes call authenticate(), authenticateNow() and prepareSession() with a context of their own. */
-async function harness (t: TestContext, overrides: Partial<FastifyCognitoOptions> = {}, idpOverrides: { accessTokenValiditySeconds?: number } = {}): Promise<Harness> {
+async function harness (t: TestContext, overrides: Partial<TestOptions> = {}, idpOverrides: { accessTokenValiditySeconds?: number } = {}): Promise<Harness> {
   const clock = manualClock()
   const idp = await startIdp(t, { now: clock.now })
   if (idpOverrides.accessTokenValiditySeconds !== undefined) for (const client of idp.clients) client.accessTokenValiditySeconds = idpOverrides.accessTokenValiditySeconds
@@ -46,6 +46,15 @@ async function harness (t: TestContext, overrides: Partial<FastifyCognitoOptions
   app.get('/now', async (request) => {
     const result = authenticateNow(request, context)
     return describe(await result, !(result instanceof Promise))
+  })
+  app.get('/ending', async (request) => {
+    const session = context.signIn?.store.readSession(request) ?? null
+    if (session === null) return { session: null }
+    // The test's change to the session: x-change names a token field and garbles it.
+    const field = request.headers['x-change'] as 'accessToken' | 'idToken' | undefined
+    const changed = field === undefined ? session : { ...session, [field]: flipCharacter(session[field] as string, 40) }
+    const user = await endingSessionUser(context, changed)
+    return { username: user?.username ?? null, email: user?.email ?? null }
   })
   app.get('/prepare', async (request, reply) => {
     const result = prepareSession(request, reply, context)
@@ -74,14 +83,23 @@ test('hasBearerHeader: any Authorization header that starts with the Bearer sche
 
 test('bearerAuthentication: built once per verified (frozen) claims object, and frozen', () => {
   const claims = Object.freeze({ sub: 'u', username: 'alice', scope: 'openid', iss: 'i', client_id: 'c', token_use: 'access', iat: 1, exp: 2 }) as CognitoAccessTokenPayload
-  const first = bearerAuthentication(claims)
-  assert.equal(bearerAuthentication(claims), first)
+  const poolIdOf = (issuer: string): string => `pool-of-${issuer}`
+  const first = bearerAuthentication(claims, poolIdOf)
+  assert.equal(bearerAuthentication(claims, poolIdOf), first)
   assert.ok(Object.isFrozen(first) && Object.isFrozen(first.user))
   assert.equal(first.tokenPayload, claims)
   assert.equal(first.user.username, 'alice')
-  const other = bearerAuthentication(Object.freeze({ ...claims }) as CognitoAccessTokenPayload)
+  assert.equal(first.user.userPoolId, 'pool-of-i', 'the pool named by the issuer')
+  const other = bearerAuthentication(Object.freeze({ ...claims }) as CognitoAccessTokenPayload, poolIdOf)
   assert.notEqual(other, first, 'keyed by the claims object, not by its content')
   assert.deepEqual(other, first)
+})
+
+test('bearerAuthentication keeps only claims that were frozen before, and freezes nothing of the caller\'s', { skip: 'lib bug (a failing todo fails the borp run): bearerAuthentication checks Object.isFrozen(tokenPayload) after frozenUser has deep-frozen user.claims, which is tokenPayload: the check is always true, and unfrozen claims get frozen as a side effect and kept (HANDOFF-tests.md #3)' }, () => {
+  const claims = { sub: 'u', username: 'alice', iss: 'i', client_id: 'c', token_use: 'access', iat: 1, exp: 2 } as CognitoAccessTokenPayload
+  const first = bearerAuthentication(claims, () => 'pool')
+  assert.equal(Object.isFrozen(claims), false, 'the caller\'s object is not frozen')
+  assert.notEqual(bearerAuthentication(claims, () => 'pool'), first, 'an unfrozen object is not kept')
 })
 
 test('no credentials: 401 unauthenticated', async (t) => {
@@ -197,8 +215,13 @@ test('prepareSession ends a session past maxSessionAge: cookies cleared, 401 ses
 
 test('a network fault while refreshing a still-valid token is logged, and the request goes on with that token', async (t) => {
   const port = await closedPort()
-  const { call, signIn, lines } = await harness(t, { domain: `http://127.0.0.1:${port}`, refreshSkew: 7200 })
+  const { call, signIn, lines, clock } = await harness(t, { domain: `http://127.0.0.1:${port}`, refreshSkew: 7200 })
   const jar = await signIn()
+  // A skew longer than the token lives is capped at half its lifetime: the refresh is due half-way, at 1800 s.
+  clock.advance(1799)
+  assert.equal((await call('/authenticate', { cookie: jar.header })).statusCode, 200)
+  assert.equal(lines.some((line) => line.includes('refreshing an expiring session failed')), false, 'not due yet')
+  clock.advance(1)
   const response = await call('/authenticate', { cookie: jar.header })
   assert.equal(response.statusCode, 200)
   assert.equal(response.body.username, 'alice')
@@ -219,12 +242,25 @@ test('a network fault while refreshing an expired token fails the request, and k
 })
 
 test('a refused refresh of a still-valid token is not swallowed: the session ends', async (t) => {
-  const { call, signIn, idp } = await harness(t, { refreshSkew: 7200 })
+  const { call, signIn, idp, clock } = await harness(t, { refreshSkew: 7200 })
   const jar = await signIn()
   idp.revokeAllSessions()
+  clock.advance(1800) // due half-way through the token's lifetime (the skew is capped there)
   const response = await call('/authenticate', { cookie: jar.header })
   assert.equal(response.statusCode, 401)
   assert.equal(response.body.code, 'FST_COGNITO_SESSION_EXPIRED')
+})
+
+test('endingSessionUser: the user of an ending session from its verified tokens, expired ones included; null when they do not verify', async (t) => {
+  const { call, signIn, clock } = await harness(t)
+  const jar = await signIn()
+  assert.deepEqual((await call('/ending', { cookie: jar.header })).body, { username: 'alice', email: 'alice@example.com' })
+  clock.advance(7200)
+  assert.deepEqual((await call('/ending', { cookie: jar.header })).body, { username: 'alice', email: 'alice@example.com' }, 'both tokens expired')
+  for (const field of ['accessToken', 'idToken']) {
+    assert.deepEqual((await call('/ending', { cookie: jar.header, 'x-change': field })).body, { username: null, email: null }, `a forged ${field} names nobody, and throws nothing`)
+  }
+  assert.deepEqual((await call('/ending')).body, { session: null })
 })
 
 test('request.user and request.tokenPayload are shared and frozen: a handler cannot change the next request', async (t) => {

@@ -172,7 +172,7 @@ test('the errors with details keep them: token request error, session size, step
   assert.equal(rejected.message, 'Cognito rejected the token request: unsupported_grant_type')
   const tooLarge = new CognitoSessionTooLargeError(40_000, 30_400)
   assert.deepEqual([tooLarge.size, tooLarge.limit], [40_000, 30_400])
-  assert.match(tooLarge.message, /40000 bytes .* 30400 bytes/)
+  assert.match(tooLarge.message, /40000 bytes .* budget of 30400 \(option maxSessionCookieBytes\)/)
   const stepUp = new CognitoStepUpRequiredError(300)
   assert.equal(stepUp.maxAge, 300)
   assert.equal(stepUp.message, 'A sign-in of at most 300 seconds ago is required')

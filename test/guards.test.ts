@@ -14,28 +14,28 @@ import {
 import { assertRecentSignIn, compilePolicy, forbiddenError, loginRedirectTarget, wwwAuthenticate, type GuardPolicy } from '../lib/guards.js'
 import fastifyCognito from '../lib/index.js'
 import type { CognitoAccessTokenPayload, CognitoRequireAuthOptions, CognitoUser } from '../lib/types.js'
-import { bearer, buildApp, CLIENT_IDS, login, pluginOptions, startIdp } from './helpers/app.js'
+import { bearer, buildApp, CLIENT_IDS, login, OTHER_CLIENT_ID, pluginOptions, startIdp } from './helpers/app.js'
 import { manualClock } from './helpers/clock.js'
 
 // First the policy and the rules as plain functions, then the guard over HTTP.
 
 function user (groups: string[], scopes: string[]): CognitoUser {
-  return { sub: 'u', username: 'alice', groups, scopes, claims: {} as CognitoUser['claims'] }
+  return { sub: 'u', isMachine: false, username: 'alice', groups, scopes, clientId: CLIENT_IDS.public, userPoolId: 'eu-west-1_Pool', claims: {} as CognitoUser['claims'] }
 }
 
 const policy = (options: CognitoRequireAuthOptions = {}): GuardPolicy => compilePolicy(options)
 
 test('compilePolicy: the defaults, frozen', () => {
   const compiled = compilePolicy()
-  assert.deepEqual(compiled, { groups: [], anyGroup: false, scopes: [], redirectToLogin: true, maxAge: undefined, check: undefined })
-  assert.ok(Object.isFrozen(compiled) && Object.isFrozen(compiled.groups) && Object.isFrozen(compiled.scopes))
+  assert.deepEqual(compiled, { groups: [], anyGroup: false, scopes: [], anyScope: false, clientIds: [], optional: false, redirectToLogin: true, maxAge: undefined, check: undefined })
+  assert.ok(Object.isFrozen(compiled) && Object.isFrozen(compiled.groups) && Object.isFrozen(compiled.scopes) && Object.isFrozen(compiled.clientIds))
   assert.deepEqual(compilePolicy({}), compiled)
 })
 
 test('compilePolicy keeps what it is given', () => {
   const check = (): boolean => true
-  assert.deepEqual(compilePolicy({ groups: ['admin'], anyGroup: true, scopes: ['orders/read'], redirectToLogin: false, maxAge: 0, check }), {
-    groups: ['admin'], anyGroup: true, scopes: ['orders/read'], redirectToLogin: false, maxAge: 0, check
+  assert.deepEqual(compilePolicy({ groups: ['admin'], anyGroup: true, scopes: ['orders/read'], anyScope: true, clientIds: ['c1'], optional: true, redirectToLogin: false, maxAge: 0, check }, ['c1', 'c2']), {
+    groups: ['admin'], anyGroup: true, scopes: ['orders/read'], anyScope: true, clientIds: ['c1'], optional: true, redirectToLogin: false, maxAge: 0, check
   })
   assert.equal(compilePolicy({ anyGroup: 'yes' as never }).anyGroup, false, 'only true turns anyGroup on')
   assert.equal(compilePolicy({ redirectToLogin: 0 as never }).redirectToLogin, true, 'only false turns redirects off')
@@ -86,6 +86,48 @@ test('forbiddenError: groups all required by default, one with anyGroup; scopes 
   const missingScope = forbiddenError(policy({ scopes: ['s1', 's2'] }), user([], ['s1']))
   assert.equal(missingScope?.message, 'The access token lacks a required scope')
   assert.deepEqual([missingScope?.missingGroups, missingScope?.missingScopes], [[], ['s2']])
+})
+
+test('forbiddenError: anyScope accepts one of the scopes; clientIds narrows the accepted app clients', () => {
+  assert.equal(forbiddenError(policy({ scopes: ['s1', 's2'], anyScope: true }), user([], ['s2'])), undefined)
+  assert.deepEqual(forbiddenError(policy({ scopes: ['s1', 's2'], anyScope: true }), user([], ['s3']))?.missingScopes, ['s1', 's2'])
+  const narrowed = compilePolicy({ clientIds: [CLIENT_IDS.confidential] }, [CLIENT_IDS.public, CLIENT_IDS.confidential])
+  const otherClient = forbiddenError(narrowed, user([], []))
+  assert.ok(otherClient instanceof CognitoForbiddenError)
+  assert.equal(otherClient.message, 'The access token was issued to an app client this route does not accept')
+  assert.equal(forbiddenError(narrowed, { ...user([], []), clientId: CLIENT_IDS.confidential }), undefined)
+  assert.equal(forbiddenError(policy(), { ...user([], []), clientId: 'any-client' }), undefined, 'no clientIds: every client the registration accepts')
+})
+
+test('compilePolicy: clientIds must be ones the registration accepts', () => {
+  assert.throws(() => compilePolicy({ clientIds: [OTHER_CLIENT_ID] }, [CLIENT_IDS.public]), (error: CognitoError) => {
+    assert.equal(error.code, 'FST_COGNITO_INVALID_OPTION')
+    assert.match(error.message, new RegExp(`requireAuth option "clientIds" names "${OTHER_CLIENT_ID}"`))
+    return true
+  })
+  for (const clientIds of ['c', [''], [1]]) assert.throws(() => compilePolicy({ clientIds: clientIds as never }, ['c']), /requireAuth option "clientIds"/)
+})
+
+test('optional: no credentials at all run the handler anonymously; credentials that are present must be valid', async (t) => {
+  const idp = await startIdp(t)
+  const app = Fastify()
+  t.after(async () => { await app.close() })
+  await app.register(fastifyCognito, pluginOptions(idp, 'public'))
+  app.get('/maybe', { preHandler: app.cognito.requireAuth({ optional: true }) }, async (request) => ({ user: request.user?.username ?? null }))
+  const maybe = app.cognito.requireAuth({ optional: true })
+  app.get('/maybe-direct', async function (request, reply) {
+    await maybe.call(this, request, reply)
+    return { user: request.user?.username ?? null }
+  })
+  for (const url of ['/maybe', '/maybe-direct']) {
+    assert.deepEqual((await app.inject({ url, headers: { accept: 'text/html' } })).json(), { user: null }, `${url}: anonymous, not sent to sign in`)
+    assert.deepEqual((await app.inject({ url, headers: bearer(await idp.mintAccessToken('alice', CLIENT_IDS.public)) })).json(), { user: 'alice' }, url)
+    const invalid = await app.inject({ url, headers: bearer('not.a.token') })
+    assert.equal(invalid.statusCode, 401, url)
+    assert.equal(invalid.json().code, 'FST_COGNITO_INVALID_TOKEN', url)
+  }
+  const { jar } = await login(app, idp)
+  assert.deepEqual((await app.inject({ url: '/maybe', headers: { cookie: jar.header } })).json(), { user: 'alice' }, 'a session')
 })
 
 test('forbiddenError: a missing scope is named first; groups that hold are not listed as missing', () => {
@@ -316,7 +358,7 @@ test('check: a sync or async rule; false or a throw refuses; it runs after group
   t.after(async () => { await app.close() })
   await app.register(fastifyCognito, pluginOptions(idp, 'public'))
   const calls: string[] = []
-  app.get('/sync', { preHandler: app.cognito.requireAuth({ check: (user) => { calls.push(user.username); return user.username === 'alice' } }) }, async () => ({ ok: true }))
+  app.get('/sync', { preHandler: app.cognito.requireAuth({ check: (user) => { calls.push(String(user.username)); return user.username === 'alice' } }) }, async () => ({ ok: true }))
   app.get('/throws', { preHandler: app.cognito.requireAuth({ check: async () => { throw Object.assign(new Error('rule failed'), { statusCode: 409 }) } }) }, async () => ({ ok: true }))
   app.get('/admins', { preHandler: app.cognito.requireAuth({ groups: ['admin'], check: (user) => { calls.push(`admins:${user.username}`); return true } }) }, async () => ({ ok: true }))
   const alice = bearer(await idp.mintAccessToken('alice', CLIENT_IDS.public))

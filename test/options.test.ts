@@ -127,8 +127,8 @@ test('hooks and the clock must be functions', () => {
   const onLogin = async (): Promise<undefined> => undefined
   const resolved = resolveOptions({ ...valid, now, onLogin })
   assert.equal(resolved.now, now)
-  assert.equal(resolved.onLogin, onLogin)
-  assert.equal(resolved.onRefresh, undefined)
+  assert.equal(resolved.signIn?.onLogin, onLogin)
+  assert.equal(resolved.signIn?.onRefresh, undefined)
   assert.equal(resolveOptions(valid).now, Date.now, 'the default clock')
 })
 test('authorizationParams: an object of allowed, well-formed sign-in parameters, copied', () => {
@@ -137,23 +137,23 @@ test('authorizationParams: an object of allowed, well-formed sign-in parameters,
   rejects({ authorizationParams: { lang: 'not a language' } }, 'authorizationParams.lang', /invalid value/)
   rejects({ authorizationParams: { prompt: 1 } }, 'authorizationParams.prompt', /invalid value/)
   const given = { identity_provider: 'Google', prompt: 'select_account' as const }
-  const resolved = resolveOptions({ ...valid, authorizationParams: given }).authorizationParams
+  const resolved = resolveOptions({ ...valid, authorizationParams: given }).signIn?.authorizationParams
   assert.deepEqual(resolved, given)
   assert.notEqual(resolved, given)
-  assert.deepEqual(resolveOptions(valid).authorizationParams, {})
+  assert.deepEqual(resolveOptions(valid).signIn?.authorizationParams, {})
 })
 test('booleans, their defaults, and refreshSkew', () => {
   const defaults = resolveOptions(valid)
-  assert.deepEqual([defaults.autoRefresh, defaults.userInfo, defaults.refreshSkew], [true, false, 30])
+  assert.deepEqual([defaults.signIn?.autoRefresh, defaults.signIn?.userInfo, defaults.signIn?.refreshSkew], [true, false, 30])
   rejects({ autoRefresh: 'no' }, 'autoRefresh')
   rejects({ userInfo: 1 }, 'userInfo')
-  assert.equal(resolveOptions({ ...valid, refreshSkew: 0 }).refreshSkew, 0)
+  assert.equal(resolveOptions({ ...valid, refreshSkew: 0 }).signIn?.refreshSkew, 0)
   rejects({ refreshSkew: 1.5 }, 'refreshSkew')
 })
 test('logoutUri may carry a query; loopback over plain http includes [::1]; scopes lose duplicates', () => {
-  assert.equal(resolveOptions({ ...valid, logoutUri: 'https://app.example.com/?signed-out=1' }).logoutUri, 'https://app.example.com/?signed-out=1')
-  assert.equal(resolveOptions({ ...valid, redirectUri: 'http://[::1]:3000/login/redirect' }).secureCookies, false)
-  assert.deepEqual(resolveOptions({ ...valid, scopes: ['openid', 'email', 'openid'] }).scopes, ['openid', 'email'])
+  assert.equal(resolveOptions({ ...valid, logoutUri: 'https://app.example.com/?signed-out=1' }).signIn?.logoutUri, 'https://app.example.com/?signed-out=1')
+  assert.equal(resolveOptions({ ...valid, redirectUri: 'http://[::1]:3000/login/redirect' }).signIn?.secureCookies, false)
+  assert.deepEqual(resolveOptions({ ...valid, scopes: ['openid', 'email', 'openid'] }).signIn?.scopes, ['openid', 'email'])
   rejects({ redirectUri: 'ftp://app.example.com/cb' }, 'redirectUri', /https/)
   rejects({ cookieName: 'x'.repeat(33) }, 'cookieName')
   rejects({ prefix: '/a//b' }, 'prefix')

@@ -135,9 +135,12 @@ test('the now option is the one clock: token expiry, session age and login times
   assert.equal((await app.inject({ url: '/me', headers: bearer(token) })).statusCode, 200)
   clock.advance(60 + 5)
   assert.equal((await app.inject({ url: '/me', headers: bearer(token) })).json().code, 'FST_COGNITO_TOKEN_EXPIRED', 'no wait: the plugin\'s clock moved')
-  clock.advance(7200)
+  clock.advance(7200 - 65)
   const old = await app.inject({ url: '/me', headers: { cookie: jar.header } })
-  assert.equal(old.json().code, 'FST_COGNITO_SESSION_EXPIRED')
+  assert.equal(old.json().code, 'FST_COGNITO_SESSION_EXPIRED', 'maxSessionAge after the sign-in')
+  clock.advance(60)
+  const sealedLongAgo = await app.inject({ url: '/me', headers: { cookie: jar.header } })
+  assert.equal(sealedLongAgo.json().code, 'FST_COGNITO_UNAUTHENTICATED', 'a minute later the cookie itself has expired: no session at all')
 })
 
 test('closing the app closes the plugin (its HTTP client) without waiting on Cognito', async (t) => {

@@ -204,9 +204,11 @@ test('fetchUserInfo: a GET with the access token; verified flags come back as bo
   assert.deepEqual(await client.fetchUserInfo('t'), { sub: 'user-1', email_verified: true, phone_number_verified: 'yes' }, 'anything else is left as it is')
 })
 
-test('fetchUserInfo: any other status, or a body that is no JSON object, is a bad response', async (t) => {
+test('fetchUserInfo: 401 ends the session; any other status, or a body that is no JSON object, is a bad response', async (t) => {
   const { client, answer } = await harness(t)
-  for (const status of [400, 401, 500]) {
+  answer((_request, response) => { sendJson(response, 401, { error: 'invalid_token' }) })
+  await assert.rejects(client.fetchUserInfo('t'), { code: 'FST_COGNITO_SESSION_EXPIRED', message: 'Cognito refused the access token at userInfo (revoked, or signed out everywhere): sign in again' })
+  for (const status of [400, 403, 500]) {
     answer((_request, response) => { sendJson(response, status, { error: 'invalid_token' }) })
     await assert.rejects(client.fetchUserInfo('t'), { code: 'FST_COGNITO_IDP_BAD_RESPONSE', message: `Cognito userInfo endpoint answered ${status}` })
   }

@@ -1,22 +1,21 @@
 import { test, type TestContext } from 'node:test'
 import assert from 'node:assert/strict'
 import Fastify, { type FastifyInstance, type LightMyRequestResponse } from 'fastify'
-import type { CognitoContext } from '../../lib/context.js'
+import type { SignInContext } from '../../lib/context.js'
 import { CognitoInvalidTokenError } from '../../lib/errors.js'
 import { completeLogin } from '../../lib/flows/complete-login.js'
 import { startLogin } from '../../lib/flows/start-login.js'
 import type { CognitoSessionData } from '../../lib/session/model.js'
 import type { LocalCognito } from '../../lib/testing/index.js'
-import type { FastifyCognitoOptions } from '../../lib/types.js'
-import { capturingLogger, CookieJar, location, pluginOptions, signInAtIdp, startIdp } from '../helpers/app.js'
+import { capturingLogger, CookieJar, location, pluginOptions, signInAtIdp, startIdp, type TestOptions } from '../helpers/app.js'
 import { manualClock, type ManualClock } from '../helpers/clock.js'
-import { buildContext } from '../helpers/context.js'
+import { buildSignInContext } from '../helpers/context.js'
 import { sendJson, startHttpServer } from '../helpers/http-server.js'
 
 interface Harness {
   idp: LocalCognito
   app: FastifyInstance
-  context: CognitoContext
+  context: SignInContext
   clock: ManualClock
   lines: string[]
   /** GET /login (with returnTo), keeping its cookie in a new jar; the authorize URL and the state. */
@@ -29,16 +28,16 @@ interface Harness {
 }
 
 /** An app whose /login and /login/redirect call startLogin and completeLogin directly, on a context of its own. */
-async function harness (t: TestContext, overrides: Partial<FastifyCognitoOptions> = {}, users?: Parameters<typeof startIdp>[1]): Promise<Harness> {
+async function harness (t: TestContext, overrides: Partial<TestOptions> = {}, users?: Parameters<typeof startIdp>[1]): Promise<Harness> {
   const clock = manualClock()
   const idp = await startIdp(t, { now: clock.now, ...users })
   const { logger, lines } = capturingLogger('info')
   const app = Fastify({ logger })
   t.after(async () => { await app.close() })
-  const context = await buildContext(t, app, pluginOptions(idp, 'public', { now: clock.now, afterLoginRedirect: '/home', ...overrides }))
+  const context = await buildSignInContext(t, app, pluginOptions(idp, 'public', { now: clock.now, afterLoginRedirect: '/home', ...overrides }))
   app.get('/login', async (request, reply) => startLogin(context, request, reply, { returnTo: (request.query as { returnTo?: string }).returnTo }))
   app.get('/login/redirect', async (request, reply) => await completeLogin(context, request, reply))
-  app.get('/session', async (request) => context.store.readSession(request))
+  app.get('/session', async (request) => context.signIn.store.readSession(request))
   await app.ready()
   const start = async (returnTo?: string): Promise<{ jar: CookieJar, authorize: string, state: string }> => {
     const response = await app.inject({ url: '/login', query: returnTo === undefined ? {} : { returnTo } })
@@ -176,7 +175,7 @@ test('userInfo answering for another user is refused: 502, no session', async (t
 })
 
 test('onLogin: what it returns is kept as the session\'s data; nothing (or null) keeps nothing', async (t) => {
-  const seen: Array<{ username: string, expiresAt: number, refresh: boolean }> = []
+  const seen: Array<{ username: string | undefined, expiresAt: number, refresh: boolean }> = []
   const { signIn, session } = await harness(t, {
     onLogin: async (_request, { user, tokens }) => {
       seen.push({ username: user.username, expiresAt: tokens.expiresAt, refresh: tokens.refreshToken !== undefined })

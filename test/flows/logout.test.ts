@@ -2,18 +2,18 @@ import { test, type TestContext } from 'node:test'
 import assert from 'node:assert/strict'
 import Fastify, { type FastifyInstance, type LightMyRequestResponse } from 'fastify'
 import { authenticateNow } from '../../lib/authenticate.js'
-import type { CognitoContext } from '../../lib/context.js'
+import type { SignInContext } from '../../lib/context.js'
 import { logout } from '../../lib/flows/logout.js'
 import { refreshNow } from '../../lib/flows/refresh-now.js'
 import type { LocalCognito } from '../../lib/testing/index.js'
-import type { CognitoUser, FastifyCognitoOptions } from '../../lib/types.js'
-import { buildApp, capturingLogger, CLIENT_IDS, CookieJar, login, LOGOUT_URI, pluginOptions, startIdp } from '../helpers/app.js'
-import { buildContext } from '../helpers/context.js'
+import type { CognitoUser } from '../../lib/types.js'
+import { buildApp, capturingLogger, CLIENT_IDS, CookieJar, login, LOGOUT_URI, pluginOptions, startIdp, type TestOptions } from '../helpers/app.js'
+import { buildSignInContext } from '../helpers/context.js'
 
 interface Harness {
   idp: LocalCognito
   app: FastifyInstance
-  context: CognitoContext
+  context: SignInContext
   lines: string[]
   users: Array<CognitoUser | null>
   signIn: () => Promise<CookieJar>
@@ -21,17 +21,17 @@ interface Harness {
 }
 
 /** /logout, /refresh and /me call the flows and authenticateNow on one context; sign-ins go through the plugin. */
-async function harness (t: TestContext, overrides: Partial<FastifyCognitoOptions> = {}): Promise<Harness> {
+async function harness (t: TestContext, overrides: Partial<TestOptions> = {}): Promise<Harness> {
   const idp = await startIdp(t)
   const users: Array<CognitoUser | null> = []
   const { logger, lines } = capturingLogger('info')
   const app = Fastify({ logger })
   t.after(async () => { await app.close() })
-  const context = await buildContext(t, app, pluginOptions(idp, 'public', { onLogout: async (_request, user) => { users.push(user) }, ...overrides }))
+  const context = await buildSignInContext(t, app, pluginOptions(idp, 'public', { onLogout: async (_request, user) => { users.push(user) }, ...overrides }))
   app.post('/logout', async (request, reply) => await logout(context, request, reply))
   app.post('/refresh', async (request, reply) => await refreshNow(context, request, reply))
   app.post('/me', async (request) => (await authenticateNow(request, context)).user)
-  app.post('/access-token', async (request) => ({ token: context.store.readSession(request)?.accessToken }))
+  app.post('/access-token', async (request) => ({ token: context.signIn.store.readSession(request)?.accessToken }))
   await app.ready()
   return {
     idp,

@@ -5,7 +5,7 @@ import { refreshNow } from '../../lib/flows/refresh-now.js'
 import type { CognitoSessionData } from '../../lib/session/model.js'
 import { buildApp, login, pluginOptions, startIdp } from '../helpers/app.js'
 import { manualClock } from '../helpers/clock.js'
-import { buildContext } from '../helpers/context.js'
+import { buildSignInContext } from '../helpers/context.js'
 
 test('refreshNow: the session\'s tokens refreshed now, the new cookies on the reply, the new expiry returned', async (t) => {
   const clock = manualClock()
@@ -13,9 +13,9 @@ test('refreshNow: the session\'s tokens refreshed now, the new cookies on the re
   const { jar } = await login(await buildApp(t, idp, 'public', { now: clock.now }), idp)
   const app = Fastify()
   t.after(async () => { await app.close() })
-  const context = await buildContext(t, app, pluginOptions(idp, 'public', { now: clock.now }))
+  const context = await buildSignInContext(t, app, pluginOptions(idp, 'public', { now: clock.now }))
   app.post('/refresh', async (request, reply) => await refreshNow(context, request, reply))
-  app.get('/session', async (request) => context.store.readSession(request))
+  app.get('/session', async (request) => context.signIn.store.readSession(request))
   await app.ready()
 
   clock.advance(600)
@@ -32,7 +32,7 @@ test('refreshNow without a session: 401 unauthenticated, nothing sent to Cognito
   const idp = await startIdp(t)
   const app = Fastify()
   t.after(async () => { await app.close() })
-  const context = await buildContext(t, app, pluginOptions(idp, 'public'))
+  const context = await buildSignInContext(t, app, pluginOptions(idp, 'public'))
   app.post('/refresh', async (request, reply) => await refreshNow(context, request, reply))
   for (const cookie of ['', 'cognito_session.0=garbage']) {
     const response = await app.inject({ method: 'POST', url: '/refresh', headers: { cookie } })

@@ -2,10 +2,10 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import Fastify from 'fastify'
 import type { CognitoClient } from '../../lib/cognito/client.js'
-import type { CognitoContext } from '../../lib/context.js'
+import type { SignInContext } from '../../lib/context.js'
 import { revokeBestEffort } from '../../lib/flows/revoke.js'
 import { capturingLogger, pluginOptions, startIdp } from '../helpers/app.js'
-import { buildContext } from '../helpers/context.js'
+import { buildSignInContext } from '../helpers/context.js'
 import { startHttpServer, sendJson } from '../helpers/http-server.js'
 
 interface LogLine { level: number, msg: string, code?: string }
@@ -15,7 +15,7 @@ test('revokes the refresh token at Cognito\'s revoke endpoint', async (t) => {
   const idp = await startIdp(t)
   const app = Fastify()
   t.after(async () => { await app.close() })
-  const context = await buildContext(t, app, pluginOptions(idp, 'confidential', { domain: server.origin }))
+  const context = await buildSignInContext(t, app, pluginOptions(idp, 'confidential', { domain: server.origin }))
   app.post('/revoke', async (request) => { await revokeBestEffort(context, request, 'the-refresh-token'); return { ok: true } })
   assert.equal((await app.inject({ method: 'POST', url: '/revoke' })).statusCode, 200)
   assert.equal(server.requests[0]?.url, '/oauth2/revoke')
@@ -27,7 +27,7 @@ test('no refresh token: nothing to revoke, no call', async (t) => {
   const idp = await startIdp(t)
   const app = Fastify()
   t.after(async () => { await app.close() })
-  const context = await buildContext(t, app, pluginOptions(idp, 'public', { domain: server.origin }))
+  const context = await buildSignInContext(t, app, pluginOptions(idp, 'public', { domain: server.origin }))
   app.post('/revoke', async (request) => { await revokeBestEffort(context, request, undefined); return { ok: true } })
   assert.equal((await app.inject({ method: 'POST', url: '/revoke' })).statusCode, 200)
   assert.equal(server.requests.length, 0)
@@ -39,7 +39,7 @@ test('a failure never reaches the caller: it is logged at warn with its code onl
   const { logger, lines } = capturingLogger('warn')
   const app = Fastify({ logger })
   t.after(async () => { await app.close() })
-  const context = await buildContext(t, app, pluginOptions(idp, 'public', { domain: server.origin }))
+  const context = await buildSignInContext(t, app, pluginOptions(idp, 'public', { domain: server.origin }))
   app.post('/revoke', async (request) => { await revokeBestEffort(context, request, 'secret-refresh-token'); return { ok: true } })
   assert.equal((await app.inject({ method: 'POST', url: '/revoke' })).statusCode, 200)
   const logged = lines.map((line) => JSON.parse(line) as LogLine).filter((line) => line.msg === 'fastify-cognito: revoking the refresh token failed')
@@ -53,7 +53,7 @@ test('a failure that is not a CognitoError is logged as "unknown"', async (t) =>
   const app = Fastify({ logger })
   t.after(async () => { await app.close() })
   const client = { revoke: async () => { throw new TypeError('not typed') } } as unknown as CognitoClient
-  const context = { client } as unknown as CognitoContext
+  const context = { signIn: { client } } as unknown as SignInContext
   app.post('/revoke', async (request) => { await revokeBestEffort(context, request, 'r'); return { ok: true } })
   assert.equal((await app.inject({ method: 'POST', url: '/revoke' })).statusCode, 200)
   assert.ok(lines.map((line) => JSON.parse(line) as LogLine).some((line) => line.code === 'unknown' && line.level === 40))

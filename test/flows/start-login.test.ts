@@ -1,23 +1,22 @@
 import { test, type TestContext } from 'node:test'
 import assert from 'node:assert/strict'
 import Fastify, { type FastifyInstance } from 'fastify'
-import type { CognitoContext } from '../../lib/context.js'
+import type { SignInContext } from '../../lib/context.js'
 import { startLogin } from '../../lib/flows/start-login.js'
-import type { FastifyCognitoOptions } from '../../lib/types.js'
 import { pkceChallenge } from '../../lib/util/random.js'
-import { CookieJar, location, pluginOptions, REDIRECT_URI, startIdp } from '../helpers/app.js'
+import { CookieJar, location, pluginOptions, REDIRECT_URI, startIdp, type TestOptions } from '../helpers/app.js'
 import { manualClock } from '../helpers/clock.js'
-import { buildContext } from '../helpers/context.js'
+import { buildSignInContext } from '../helpers/context.js'
 
 /** POST /start calls startLogin with the JSON body as its options; GET /transactions shows the cookie's logins. */
-async function harness (t: TestContext, overrides: Partial<FastifyCognitoOptions> = {}): Promise<{ app: FastifyInstance, context: CognitoContext, domain: string }> {
+async function harness (t: TestContext, overrides: Partial<TestOptions> = {}): Promise<{ app: FastifyInstance, context: SignInContext, domain: string }> {
   const idp = await startIdp(t)
   const app = Fastify()
   t.after(async () => { await app.close() })
-  const context = await buildContext(t, app, pluginOptions(idp, 'public', overrides))
+  const context = await buildSignInContext(t, app, pluginOptions(idp, 'public', overrides))
   app.post('/start', async (request, reply) => startLogin(context, request, reply, request.body as Parameters<typeof startLogin>[3]))
   app.get('/start-bare', async (request, reply) => startLogin(context, request, reply))
-  app.get('/transactions', async (request) => context.loginTransactions.read(request))
+  app.get('/transactions', async (request) => context.signIn.loginTransactions.read(request))
   await app.ready()
   return { app, context, domain: idp.domain }
 }

@@ -58,11 +58,18 @@ async function harness (t: TestContext, sessionCacheSize?: number, secureCookies
   })
   app.post('/write-then-read', async (request, reply) => {
     const before = store.readSession(request)
-    const session = { v: 1 as const, sid: 'written', sub: 'user-2', accessToken: 'a.b.c', expiresAt: Math.floor(Date.now() / 1000) + 60, createdAt: Math.floor(Date.now() / 1000) }
+    const now = Math.floor(Date.now() / 1000)
+    const session = { v: 1 as const, sid: 'written', sub: 'user-2', accessToken: 'a.b.c', expiresAt: now + 60, issuedAt: now, createdAt: now }
     store.writeSession(request, reply, session)
     const after = store.readSession(request)
     store.clearSession(request, reply)
     return { before: before?.sub ?? null, after: after === session, cleared: store.readSession(request) }
+  })
+  app.post('/write-large-then-clear', async (request, reply) => {
+    const now = Math.floor(Date.now() / 1000)
+    store.writeSession(request, reply, { v: 1, sid: 'large', sub: 'user-3', accessToken: randomBytes(4000).toString('base64url'), expiresAt: now + 60, issuedAt: now, createdAt: now })
+    store.clearSession(request, reply)
+    return { ok: true }
   })
   app.post('/logout', async (request, reply) => {
     store.clearSession(request, reply)
@@ -232,7 +239,7 @@ test('the cookie name is the store\'s; chunks are <name>.N, HttpOnly, SameSite=L
   })
 })
 
-test('a session that would need more than 8 cookies is refused: 500 FST_COGNITO_SESSION_TOO_LARGE, no cookie', async (t) => {
+test('a session over the cookie budget (two cookies by default) is refused: 500 FST_COGNITO_SESSION_TOO_LARGE, no cookie', async (t) => {
   const { writeResponse } = await harness(t)
   const response = await writeResponse({ data: { blob: randomBytes(30_000).toString('base64url') } })
   assert.equal(response.statusCode, 500)
@@ -259,6 +266,15 @@ test('within one request: a written session is what the next read sees, a cleare
   assert.ok(cookies.every((cookie) => /Max-Age=0/.test(cookie)), 'the last word of the request, a clear, is what goes out')
 })
 
+test('within one request: clearing after a write of more chunks than the browser sent clears those chunks too', { skip: 'lib bug (a failing todo fails the borp run): CookieSessionStore#clearChunksFrom deletes only the chunks named in the request\'s Cookie header, so the chunks this reply has just set beyond them keep their values (HANDOFF-tests.md #2)' }, async (t) => {
+  const { app } = await harness(t)
+  // The browser has a one-chunk session; the request writes a two-chunk one (a guard's refresh), then clears it (logout).
+  const response = await app.inject({ method: 'POST', url: '/write-large-then-clear', headers: { cookie: 'test_session.0=x' } })
+  const cookies = [response.headers['set-cookie']].flat().map(String)
+  assert.ok(cookies.length >= 2)
+  assert.ok(cookies.every((cookie) => /Max-Age=0/.test(cookie)), cookies.map((cookie) => cookie.slice(0, 40)).join(' | '))
+})
+
 test('clearSession without session cookies sets no cookie', async (t) => {
   const { app } = await harness(t)
   const response = await app.inject({ method: 'POST', url: '/logout', headers: { cookie: 'other=1' } })
@@ -268,9 +284,9 @@ test('clearSession without session cookies sets no cookie', async (t) => {
 test('without a clock of its own the store uses the real one, and caches as usual', async (t) => {
   const app = Fastify()
   t.after(async () => { await app.close() })
-  const store = await CookieSessionStore.register(app, { sessionKeys: [randomBytes(32)], cookieName: 'plain_session', secureCookies: false, sessionMaxAge: MAX_AGE })
+  const store = new CookieSessionStore(app, { keys: [randomBytes(32)], cookieName: 'plain_session', secureCookies: false, sessionMaxAge: MAX_AGE })
   const now = Math.floor(Date.now() / 1000)
-  app.post('/write', async (request, reply) => { store.writeSession(request, reply, { v: 1, sid: 's', sub: 'u', accessToken: 'a.b.c', expiresAt: now + 60, createdAt: now }); return {} })
+  app.post('/write', async (request, reply) => { store.writeSession(request, reply, { v: 1, sid: 's', sub: 'u', accessToken: 'a.b.c', expiresAt: now + 60, issuedAt: now, createdAt: now }); return {} })
   app.get('/read', async (request) => ({ sub: store.readSession(request)?.sub ?? null }))
   const jar = new CookieJar().store(await app.inject({ method: 'POST', url: '/write' }))
   assert.equal(store.cachedSessionCount, 1)

@@ -2,21 +2,24 @@ import { test, type TestContext } from 'node:test'
 import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
 import Fastify, { type FastifyInstance } from 'fastify'
-import { registerCodec, type SessionCodec } from '../../lib/session/codec.js'
+import { registerJsonCookieCodec, type JsonCookieCodec } from '../../lib/session/codec.js'
 import { LOGIN_TRANSACTION_MAX_AGE, LoginTransactions, type LoginTransaction } from '../../lib/session/login-transactions.js'
 import { CookieJar } from '../helpers/app.js'
 
 const COOKIE = 'test_login'
+/** When the harness's logins start (epoch seconds). */
+const STARTED = 1_900_000_000
 
 /** Routes over one LoginTransactions: add, remove, clear, read, hasCookie. */
-async function harness (t: TestContext, secure = false): Promise<{ app: FastifyInstance, codec: SessionCodec, transactions: LoginTransactions }> {
+async function harness (t: TestContext, secure = false): Promise<{ app: FastifyInstance, codec: JsonCookieCodec, transactions: LoginTransactions, clock: { now: number } }> {
   const app = Fastify()
   t.after(async () => { await app.close() })
-  const codec = await registerCodec(app, [randomBytes(32)], { session: 3600, login: LOGIN_TRANSACTION_MAX_AGE })
-  const transactions = new LoginTransactions(codec, COOKIE, secure)
+  const codec = await registerJsonCookieCodec(app, [randomBytes(32)], LOGIN_TRANSACTION_MAX_AGE)
+  const clock = { now: STARTED + 10 }
+  const transactions = new LoginTransactions(codec, COOKIE, secure, () => clock.now)
   app.post('/add/:state', async (request, reply) => {
     const { state } = request.params as { state: string }
-    transactions.add(request, reply, { state, codeVerifier: `verifier-${state}`, nonce: `nonce-${state}`, returnTo: `/${state}`, createdAt: 1_900_000_000 })
+    transactions.add(request, reply, { state, codeVerifier: `verifier-${state}`, nonce: `nonce-${state}`, returnTo: `/${state}`, createdAt: STARTED })
     return { ok: true }
   })
   app.post('/remove/:state', async (request, reply) => {
@@ -29,7 +32,7 @@ async function harness (t: TestContext, secure = false): Promise<{ app: FastifyI
   })
   app.get('/read', async (request) => ({ transactions: transactions.read(request), hasCookie: transactions.hasCookie(request) }))
   await app.ready()
-  return { app, codec, transactions }
+  return { app, codec, transactions, clock }
 }
 
 async function read (app: FastifyInstance, jar: CookieJar): Promise<{ transactions: LoginTransaction[], hasCookie: boolean }> {
@@ -46,7 +49,7 @@ test('a login is kept in one encrypted cookie, HttpOnly, SameSite=Lax, for LOGIN
   assert.equal(setCookie.includes('verifier-s1'), false)
   const jar = new CookieJar().store(response)
   assert.deepEqual(await read(app, jar), {
-    transactions: [{ state: 's1', codeVerifier: 'verifier-s1', nonce: 'nonce-s1', returnTo: '/s1', createdAt: 1_900_000_000 }],
+    transactions: [{ state: 's1', codeVerifier: 'verifier-s1', nonce: 'nonce-s1', returnTo: '/s1', createdAt: STARTED }],
     hasCookie: true
   })
 })
@@ -87,7 +90,7 @@ test('clear deletes the cookie only when the browser sent one', async (t) => {
 test('a cookie that does not decrypt is no login, though the cookie is there', async (t) => {
   const { app } = await harness(t)
   const { codec: otherCodec } = await harness(t)
-  for (const value of ['garbage', 'a.b', otherCodec.encode({ transactions: [{ state: 's', codeVerifier: 'v', createdAt: 1 }] }, 'login').value]) {
+  for (const value of ['garbage', 'a.b', otherCodec.encode({ transactions: [{ state: 's', codeVerifier: 'v', createdAt: STARTED }] })]) {
     const jar = new CookieJar()
     jar.cookies.set(COOKIE, value)
     assert.deepEqual(await read(app, jar), { transactions: [], hasCookie: true }, value.slice(0, 20))
@@ -99,7 +102,7 @@ test('a cookie that does not decrypt is no login, though the cookie is there', a
 
 test('what decrypts but is no list of logins is dropped, entry by entry', async (t) => {
   const { app, codec } = await harness(t)
-  const valid = { state: 's', codeVerifier: 'v', createdAt: 1 }
+  const valid = { state: 's', codeVerifier: 'v', createdAt: STARTED }
   const cases: Array<[unknown, string[]]> = [
     [undefined, []],
     ['s', []],
@@ -109,7 +112,7 @@ test('what decrypts but is no list of logins is dropped, entry by entry', async 
   ]
   for (const [list, states] of cases) {
     const jar = new CookieJar()
-    jar.cookies.set(COOKIE, codec.encode({ transactions: list }, 'login').value)
+    jar.cookies.set(COOKIE, codec.encode({ transactions: list }))
     assert.deepEqual((await read(app, jar)).transactions.map((tx) => tx.state), states, JSON.stringify(list))
   }
 })
@@ -117,7 +120,31 @@ test('what decrypts but is no list of logins is dropped, entry by entry', async 
 test('a session cookie of the same codec is read under its own name only', async (t) => {
   const { app, codec } = await harness(t)
   const jar = new CookieJar()
-  jar.cookies.set('other_login', codec.encode({ transactions: [{ state: 's', codeVerifier: 'v', createdAt: 1 }] }, 'login').value)
+  jar.cookies.set('other_login', codec.encode({ transactions: [{ state: 's', codeVerifier: 'v', createdAt: STARTED }] }))
   jar.cookies.set(`x${COOKIE}`, 'also-not-it')
   assert.deepEqual(await read(app, jar), { transactions: [], hasCookie: false })
+})
+
+test('each login is valid for LOGIN_TRANSACTION_MAX_AGE seconds from its own start, and not from the future', async (t) => {
+  const { app, codec, clock } = await harness(t)
+  const jar = new CookieJar()
+  const at = (state: string, createdAt: number): LoginTransaction => ({ state, codeVerifier: 'v', createdAt })
+  jar.cookies.set(COOKIE, codec.encode({ transactions: [at('old', STARTED - 600), at('oldest-kept', STARTED - 599), at('now', STARTED), at('soon', STARTED + 60), at('future', STARTED + 61)] }))
+  clock.now = STARTED
+  assert.deepEqual((await read(app, jar)).transactions.map((tx) => tx.state), ['oldest-kept', 'now', 'soon'])
+  clock.now = STARTED + 599
+  assert.deepEqual((await read(app, jar)).transactions.map((tx) => tx.state), ['now', 'soon', 'future'])
+  clock.now = STARTED + 600
+  assert.deepEqual((await read(app, jar)).transactions.map((tx) => tx.state), ['soon', 'future'])
+  assert.equal((await read(app, jar)).hasCookie, true, 'the cookie is still there')
+})
+
+test('adding a login drops the ones that expired', async (t) => {
+  const { app, clock } = await harness(t)
+  const jar = new CookieJar()
+  jar.store(await app.inject({ method: 'POST', url: '/add/s1' }))
+  clock.now = STARTED + 600
+  jar.store(await app.inject({ method: 'POST', url: '/add/s2', headers: { cookie: jar.header } }))
+  clock.now = STARTED
+  assert.deepEqual((await read(app, jar)).transactions.map((tx) => tx.state), ['s2'])
 })

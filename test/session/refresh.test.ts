@@ -1,20 +1,19 @@
 import { test, type TestContext } from 'node:test'
 import assert from 'node:assert/strict'
 import Fastify, { type FastifyInstance, type LightMyRequestResponse } from 'fastify'
-import type { CognitoContext } from '../../lib/context.js'
+import type { SignInContext } from '../../lib/context.js'
 import type { LocalCognito } from '../../lib/testing/index.js'
 import type { CognitoSessionData } from '../../lib/session/model.js'
-import { assertSessionAge, type RefreshOutcome } from '../../lib/session/refresh.js'
-import type { FastifyCognitoOptions } from '../../lib/types.js'
-import { buildApp, type CookieJar, login, pluginOptions, startIdp } from '../helpers/app.js'
+import { assertSessionAge, refreshDueAt, type RefreshOutcome } from '../../lib/session/refresh.js'
+import { buildApp, CookieJar, login, pluginOptions, startIdp, type TestOptions } from '../helpers/app.js'
 import { manualClock, type ManualClock } from '../helpers/clock.js'
-import { buildContext } from '../helpers/context.js'
+import { buildSignInContext } from '../helpers/context.js'
 import { closedPort } from '../helpers/http-server.js'
 
 interface Harness {
   idp: LocalCognito
   app: FastifyInstance
-  context: CognitoContext
+  context: SignInContext
   clock: ManualClock
   jar: CookieJar
   refreshed: RefreshOutcome[]
@@ -26,7 +25,7 @@ interface Harness {
  * A signed-in browser (through the plugin's own routes) and an app whose /refresh calls the context's refresher
  * directly with the session it reads. The IdP, the plugin and the refresher share one clock.
  */
-async function harness (t: TestContext, overrides: Partial<FastifyCognitoOptions> = {}): Promise<Harness> {
+async function harness (t: TestContext, overrides: Partial<TestOptions> = {}): Promise<Harness> {
   const clock = manualClock()
   const idp = await startIdp(t, { now: clock.now })
   const options = pluginOptions(idp, 'public', { now: clock.now, ...overrides })
@@ -34,9 +33,9 @@ async function harness (t: TestContext, overrides: Partial<FastifyCognitoOptions
   const app = Fastify()
   t.after(async () => { await app.close() })
   const refreshed: RefreshOutcome[] = []
-  const context = await buildContext(t, app, { ...options, onRefresh: async (_request, user) => { refreshed.push({ session: { sub: user.sub } } as unknown as RefreshOutcome) } })
+  const context = await buildSignInContext(t, app, { ...options, onRefresh: async (_request, user) => { refreshed.push({ session: { sub: user.sub } } as unknown as RefreshOutcome) } })
   app.post('/refresh', async (request, reply) => {
-    const session = context.store.readSession(request)
+    const session = context.signIn.store.readSession(request)
     if (session === null) return await reply.code(401).send({ session: null })
     // The test's changes to the session: null removes a field.
     const changed: Record<string, unknown> = { ...session }
@@ -44,15 +43,15 @@ async function harness (t: TestContext, overrides: Partial<FastifyCognitoOptions
       if (value === null) delete changed[name]
       else changed[name] = value
     }
-    const outcome = await context.refresher.refresh(request, reply, changed as unknown as CognitoSessionData)
+    const outcome = await context.signIn.refresher.refresh(request, reply, changed as unknown as CognitoSessionData)
     return { session: outcome.session, jti: outcome.verified.access.jti, idSub: outcome.verified.id?.sub }
   })
-  app.get('/session', async (request) => context.store.readSession(request))
+  app.get('/session', async (request) => context.signIn.store.readSession(request))
   app.post('/age', async (request, reply) => {
-    const session = context.store.readSession(request)
+    const session = context.signIn.store.readSession(request)
     assert.ok(session)
     const { maxSessionAge } = request.body as { maxSessionAge: number }
-    assertSessionAge(context.store, request, reply, session, maxSessionAge, context.clock.seconds())
+    assertSessionAge(context.signIn.store, request, reply, session, maxSessionAge, context.clock.seconds())
     return { kept: true }
   })
   await app.ready()
@@ -106,11 +105,42 @@ test('a finished refresh is reused for 30 s under the old refresh token, then Co
 test('forget (logout) drops the remembered result: the old cookie no longer picks up its tokens', async (t) => {
   const { refresh, idp, context, jar } = await harness(t)
   const first = await refresh()
-  const refreshToken = (first.json().session as CognitoSessionData).refreshToken as string
-  context.refresher.forget(refreshToken)
-  context.refresher.forget('never-seen')
+  const sid = (first.json().session as CognitoSessionData).sid
+  context.signIn.refresher.forget(sid)
+  context.signIn.refresher.forget('never-seen')
   assert.notEqual((await refresh(jar)).json().jti, first.json().jti)
   assert.equal(idp.requests.tokenRefresh, 2)
+})
+
+test('a remembered result is only for requests still carrying the session it replaced', async (t) => {
+  const { refresh, idp } = await harness(t)
+  const first = await refresh()
+  const refreshedJar = new CookieJar().store(first)
+  const again = await refresh(refreshedJar)
+  assert.equal(again.statusCode, 200)
+  assert.notEqual(again.json().jti, first.json().jti, 'the new cookie that needs a refresh gets a new one')
+  assert.equal(idp.requests.tokenRefresh, 2)
+})
+
+test('a remembered result is not handed out once its own tokens are due for a refresh', async (t) => {
+  const { refresh, idp, clock } = await harness(t)
+  // Tokens of 40 s: refreshSkew (30) is capped at half their lifetime, so they are due 20 s after the refresh.
+  for (const client of idp.clients) client.accessTokenValiditySeconds = 40
+  const first = (await refresh()).json().jti
+  clock.advance(19)
+  assert.equal((await refresh()).json().jti, first, 'not yet due')
+  clock.advance(1)
+  assert.notEqual((await refresh()).json().jti, first, 'due: Cognito is asked again, though 30 s have not passed')
+  assert.equal(idp.requests.tokenRefresh, 2)
+})
+
+test('refreshDueAt: refreshSkew before expiry, at most half-way through the tokens\' lifetime', () => {
+  const session = (issuedAt: number, expiresAt: number): CognitoSessionData => ({ v: 1, sid: 's', sub: 'u', accessToken: 'a', issuedAt, expiresAt, createdAt: issuedAt })
+  assert.equal(refreshDueAt(session(1000, 4600), 30), 4570)
+  assert.equal(refreshDueAt(session(1000, 4600), 0), 4600)
+  assert.equal(refreshDueAt(session(1000, 1040), 30), 1020, 'capped at half of 40 s')
+  assert.equal(refreshDueAt(session(1000, 4600), 7200), 2800, 'a skew longer than the tokens live')
+  assert.equal(refreshDueAt(session(2000, 1000), 30), 1000, 'tokens issued after they expire: no lifetime, no skew')
 })
 
 test('no refresh token: the session has expired, no call is made', async (t) => {

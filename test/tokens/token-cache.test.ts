@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import { CognitoHttpClient } from '../../lib/cognito/http.js'
 import { JwksKeyStore } from '../../lib/tokens/jwks.js'
 import { MAX_TOKEN_LENGTH } from '../../lib/tokens/jws.js'
-import { cacheIndex, interner, keptClaims, VerifiedTokenCache } from '../../lib/tokens/token-cache.js'
+import { cacheIndex, interner, keptClaims, VerifiedTokenCache, type VerifiedAccessToken } from '../../lib/tokens/token-cache.js'
 import { CognitoTokenVerifier, DEFAULT_TOKEN_CACHE_SIZE, REVOKED_TOKENS_MAX } from '../../lib/tokens/verifier.js'
 import { createTokenIssuer, type LocalCognito } from '../../lib/testing/index.js'
 import { tailIndex } from '../../lib/util/expiring-cache.js'
@@ -265,14 +265,15 @@ async function directCache (t: TestContext, maxEntries = 10): Promise<{ cache: V
   t.after(async () => { await http.close() })
   const keys = new JwksKeyStore(http, 'https://unused.invalid/jwks.json', 0, Date.now, issuer.jwks)
   const clock = manualClock()
-  const cache = new VerifiedTokenCache(keys, { maxEntries, clockTolerance: TOLERANCE, now: clock.seconds })
+  const cache = new VerifiedTokenCache([keys], { maxEntries, clockTolerance: TOLERANCE, now: clock.seconds })
   return { cache, keys, kid: issuer.jwks.keys[0]?.kid as string, advance: clock.advance, now: clock.seconds }
 }
 
-function entry (keys: JwksKeyStore, kid: string, token: string): { token: string, claims: never, kid: string, key: NonNullable<ReturnType<JwksKeyStore['cachedKey']>> } {
+/** An entry for `token` verified by the key `keys` holds for `kid`. */
+function entry (keys: JwksKeyStore, kid: string, token: string): VerifiedAccessToken {
   const key = keys.cachedKey(kid)
   assert.ok(key)
-  return { token, claims: Object.freeze({ sub: 'user-1' }) as never, kid, key }
+  return { token, claims: Object.freeze({ sub: 'user-1' }) as never, kid, key, keys }
 }
 
 test('cacheIndex is the tail index of the last 8 characters', () => {
@@ -287,15 +288,17 @@ test('interner: one value per distinct string, for any number of them', () => {
   assert.equal(intern('openid email'), 'openid email', 'still right after the table started over')
 })
 
-test('keptClaims: the repeated claims set to the checked values, scope interned, the whole deep-frozen', () => {
+test('keptClaims: token_use set to the checked value, iss, client_id and scope interned, the whole deep-frozen', () => {
   const intern = interner()
   const claims: Record<string, unknown> = { sub: 'u', iss: 'https://issuer', token_use: 'access', client_id: 'c', scope: 'openid', 'cognito:groups': ['admin'] }
-  const kept = keptClaims(claims, 'https://issuer', 'c', intern)
+  const kept = keptClaims(claims, intern)
   assert.equal(kept, claims, 'the same object, frozen in place')
   assert.deepEqual({ ...kept }, { sub: 'u', iss: 'https://issuer', token_use: 'access', client_id: 'c', scope: 'openid', 'cognito:groups': ['admin'] })
   assert.ok(Object.isFrozen(kept) && Object.isFrozen(kept['cognito:groups']))
-  const withoutScope = keptClaims({ sub: 'u', scope: 42 }, 'i', 'c', intern)
+  const withoutScope = keptClaims({ sub: 'u', scope: 42 }, intern)
   assert.equal(withoutScope.scope, 42, 'a scope that is not a string is left alone (the verifier refuses it before)')
+  assert.equal(withoutScope.token_use, 'access')
+  assert.equal('iss' in withoutScope, false, 'a claim that is absent stays absent')
 })
 
 test('VerifiedTokenCache: an entry is found by exactly its token, until exp + tolerance', async (t) => {
@@ -319,7 +322,8 @@ test('VerifiedTokenCache keeps an entry only while its key is the store\'s key f
   const { cache, keys, kid, now } = await directCache(t)
   const other = await createTokenIssuer()
   const otherKeys = new JwksKeyStore(new CognitoHttpClient(1000), 'https://unused.invalid/jwks.json', 0, Date.now, { keys: [{ ...other.jwks.keys[1], kid }] })
-  const foreign = { ...entry(otherKeys, kid, unsignedToken({ sub: 'a' })) }
+  // Claims to come from the pool's store, with a key that store does not hold for this kid.
+  const foreign = { ...entry(otherKeys, kid, unsignedToken({ sub: 'a' })), keys }
   cache.add(foreign, now() + 60)
   assert.equal(cache.size, 0, 'a key the store does not hold for this kid')
   cache.add(entry(keys, kid, unsignedToken({ sub: 'b' })), now() - TOLERANCE)

@@ -13,7 +13,8 @@ async function setup (t: TestContext): Promise<{ issuer: CognitoTokenIssuer, ver
   const issuer = await createTokenIssuer({ clientId: CLIENT_IDS.public })
   const http = new CognitoHttpClient(1000)
   t.after(async () => { await http.close() })
-  const verifier = new CognitoTokenVerifier(new JwksKeyStore(http, 'https://unused.invalid', 0, Date.now, issuer.jwks), { issuer: issuer.issuer, clientId: CLIENT_IDS.public, clockTolerance: 5 })
+  const keys = new JwksKeyStore(http, 'https://unused.invalid', 0, Date.now, issuer.jwks)
+  const verifier = new CognitoTokenVerifier([{ issuer: issuer.issuer, userPoolId: issuer.userPoolId, keys, clientIds: [CLIENT_IDS.public] }], { clientId: CLIENT_IDS.public, clockTolerance: 5 })
   /** What a token endpoint answers for alice: an access token and an ID token carrying its at_hash. */
   const tokens = ({ nonce, idUser = 'alice', ...overrides }: Partial<CognitoTokenSet> & { nonce?: string, idUser?: string } = {}): CognitoTokenSet => {
     const accessToken = overrides.accessToken ?? issuer.mintAccessToken()

@@ -5,7 +5,7 @@ import { CognitoTokenExpiredError } from '../../lib/errors.js'
 import { createTokenIssuer, type CognitoTokenIssuer } from '../../lib/testing/index.js'
 import { accessTokenHash } from '../../lib/tokens/jws.js'
 import { JwksKeyStore } from '../../lib/tokens/jwks.js'
-import { CognitoTokenVerifier } from '../../lib/tokens/verifier.js'
+import { CognitoTokenVerifier, type TokenVerifierOptions } from '../../lib/tokens/verifier.js'
 import { CLIENT_IDS, OTHER_CLIENT_ID, startIdp } from '../helpers/app.js'
 import { manualClock, type ManualClock } from '../helpers/clock.js'
 import { decodePart, encodePart } from '../helpers/jwt.js'
@@ -20,13 +20,18 @@ interface Setup {
   clock: ManualClock
 }
 
+/** A verifier of one pool: `pool`'s issuer and id, its keys, its one app client. */
+function poolVerifier (keys: JwksKeyStore, pool: { issuer: string, userPoolId: string, clientId: string }, options: Omit<TokenVerifierOptions, 'clientId'>): CognitoTokenVerifier {
+  return new CognitoTokenVerifier([{ issuer: pool.issuer, userPoolId: pool.userPoolId, keys, clientIds: [pool.clientId] }], { clientId: pool.clientId, ...options })
+}
+
 async function setup (t: TestContext, { clockTolerance = TOLERANCE }: { clockTolerance?: number } = {}): Promise<Setup> {
   const clock = manualClock()
   const issuer = await createTokenIssuer({ now: clock.now, clientId: CLIENT_IDS.public })
   const http = new CognitoHttpClient(1000)
   t.after(async () => { await http.close() })
   const keys = new JwksKeyStore(http, 'https://unused.invalid/jwks.json', 0, clock.now, issuer.jwks)
-  const verifier = new CognitoTokenVerifier(keys, { issuer: issuer.issuer, clientId: issuer.clientId, clockTolerance, now: clock.seconds })
+  const verifier = poolVerifier(keys, issuer, { clockTolerance, now: clock.seconds })
   return { issuer, verifier, clock }
 }
 
@@ -75,7 +80,7 @@ test('with a fetching key store, the first token waits for the JWKS and the next
   const idp = await startIdp(t)
   const http = new CognitoHttpClient(5000)
   t.after(async () => { await http.close() })
-  const verifier = new CognitoTokenVerifier(new JwksKeyStore(http, idp.jwksUri, 0), { issuer: idp.issuer, clientId: CLIENT_IDS.public, clockTolerance: TOLERANCE })
+  const verifier = poolVerifier(new JwksKeyStore(http, idp.jwksUri, 0), { issuer: idp.issuer, userPoolId: idp.userPoolId, clientId: CLIENT_IDS.public }, { clockTolerance: TOLERANCE })
   const first = verifier.verifyAccessTokenNow(await idp.mintAccessToken('alice', CLIENT_IDS.public))
   assert.ok(first instanceof Promise)
   assert.equal((await first).username, 'alice')
@@ -91,7 +96,7 @@ test('an ID token whose key is not held yet waits for the JWKS, then verifies', 
   const idp = await startIdp(t)
   const http = new CognitoHttpClient(5000)
   t.after(async () => { await http.close() })
-  const verifier = new CognitoTokenVerifier(new JwksKeyStore(http, idp.jwksUri, 0), { issuer: idp.issuer, clientId: CLIENT_IDS.public, clockTolerance: TOLERANCE })
+  const verifier = poolVerifier(new JwksKeyStore(http, idp.jwksUri, 0), { issuer: idp.issuer, userPoolId: idp.userPoolId, clientId: CLIENT_IDS.public }, { clockTolerance: TOLERANCE })
   const claims = await verifier.verifyIdToken(await idp.mintIdToken('alice', CLIENT_IDS.public, { nonce: 'n' }), { nonce: 'n' })
   assert.equal(claims['cognito:username'], 'alice')
   assert.equal(claims.aud, CLIENT_IDS.public)
@@ -102,15 +107,16 @@ test('the default clock is the real one', async (t) => {
   const issuer = await createTokenIssuer({ clientId: CLIENT_IDS.public })
   const http = new CognitoHttpClient(1000)
   t.after(async () => { await http.close() })
-  const verifier = new CognitoTokenVerifier(new JwksKeyStore(http, 'https://unused.invalid', 0, Date.now, issuer.jwks), { issuer: issuer.issuer, clientId: CLIENT_IDS.public, clockTolerance: 0 })
+  const verifier = poolVerifier(new JwksKeyStore(http, 'https://unused.invalid', 0, Date.now, issuer.jwks), issuer, { clockTolerance: 0 })
   assert.equal((await verifier.verifyAccessToken(issuer.mintAccessToken())).username, 'alice')
   await assert.rejects(verifier.verifyAccessToken(issuer.mintAccessToken({}, { expiresInSeconds: -1 })), CognitoTokenExpiredError)
 })
 
-test('signature first: a changed payload is refused before any claim is read', async (t) => {
+test('signature first: a changed payload is refused before any claim but iss (which picks the pool\'s keys) is read', async (t) => {
   const { issuer, verifier } = await setup(t)
   const [header, , signature] = issuer.mintAccessToken().split('.') as [string, string, string]
-  await refusesAccess(verifier, `${header}.${encodePart({ iss: 'anything' })}.${signature}`, 'Token signature is invalid')
+  await refusesAccess(verifier, `${header}.${encodePart({ iss: issuer.issuer })}.${signature}`, 'Token signature is invalid')
+  await refusesAccess(verifier, `${header}.${encodePart({ iss: 'anything' })}.${signature}`, 'Token issuer is not a user pool of this app')
   const other = await createTokenIssuer({ clientId: CLIENT_IDS.public })
   const [, payload] = issuer.mintAccessToken().split('.') as [string, string]
   const [, , foreignSignature] = other.mintAccessToken().split('.') as [string, string, string]
@@ -119,8 +125,9 @@ test('signature first: a changed payload is refused before any claim is read', a
 
 test('iss must be exactly this pool', async (t) => {
   const { issuer, verifier } = await setup(t)
-  for (const iss of [`${issuer.issuer}/`, issuer.issuer.toUpperCase(), 'https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Other', undefined]) {
-    await refusesAccess(verifier, issuer.mintAccessToken({ iss }), 'Token issuer is not this user pool')
+  for (const iss of [`${issuer.issuer}/`, issuer.issuer.toUpperCase(), 'https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Other', undefined, 42]) {
+    await refusesAccess(verifier, issuer.mintAccessToken({ iss }), 'Token issuer is not a user pool of this app')
+    await refusesId(verifier, issuer.mintIdToken({ iss }), 'Token issuer is not this user pool')
   }
 })
 
@@ -187,6 +194,7 @@ test('access tokens: client_id must be this app client, username a string, scope
   await refusesAccess(verifier, issuer.mintAccessToken({ client_id: undefined }), 'Token was issued to another app client')
   await refusesAccess(verifier, issuer.mintAccessToken({ aud: CLIENT_IDS.public, client_id: undefined }), 'Token was issued to another app client')
   await refusesAccess(verifier, issuer.mintAccessToken({ username: undefined }), 'Token has no username')
+  await refusesAccess(verifier, issuer.mintAccessToken({ username: 42 }), 'Token has no username')
   await refusesAccess(verifier, issuer.mintAccessToken({ scope: ['openid'] }), 'Token scope is malformed')
   assert.equal((await verifier.verifyAccessToken(issuer.mintAccessToken({ scope: undefined }))).scope, undefined, 'no scope at all is fine')
 })
@@ -241,4 +249,69 @@ test('cachedAccessToken and the counters see only what verified', async (t) => {
   assert.equal(verifier.revokedTokenCount, 1)
   assert.equal(verifier.cachedTokenCount, 0)
   await refusesAccess(verifier, token, 'Token was revoked by a sign-out')
+})
+
+test('machine tokens: no username, the app client as subject, pass; their claims as Cognito mints them', async (t) => {
+  const { issuer, verifier } = await setup(t)
+  const claims = await verifier.verifyAccessToken(issuer.mintMachineToken({ scopes: ['orders/read'] }))
+  assert.equal(claims.username, undefined)
+  assert.equal(claims.sub, CLIENT_IDS.public)
+  assert.equal(claims.client_id, CLIENT_IDS.public)
+  assert.equal(claims.scope, 'orders/read')
+  await refusesAccess(verifier, issuer.mintMachineToken({ scopes: ['orders/read'], claims: { sub: 'someone' } }), 'Token has no username')
+  await refusesAccess(verifier, issuer.mintMachineToken({ scopes: ['orders/read'], clientId: OTHER_CLIENT_ID }), 'Token was issued to another app client')
+})
+
+test('ID tokens: the access token\'s sub, when given, must be the ID token\'s', async (t) => {
+  const { issuer, verifier } = await setup(t)
+  const alice = issuer.users.find((user) => user.username === 'alice')?.sub as string
+  assert.equal((await verifier.verifyIdToken(issuer.mintIdToken(), { sub: alice })).sub, alice)
+  await refusesId(verifier, issuer.mintIdToken({}, { username: 'bob' }), 'ID token and access token belong to different users', { sub: alice })
+})
+
+test('allowExpired: an expired token passes every other check (to name the user of an ending session)', async (t) => {
+  const { issuer, verifier, clock } = await setup(t)
+  const access = issuer.mintAccessToken({}, { expiresInSeconds: 60 })
+  const id = issuer.mintIdToken({}, { expiresInSeconds: 60 })
+  clock.advance(3600)
+  await refusesAccess(verifier, access, 'Token has expired', 'FST_COGNITO_TOKEN_EXPIRED')
+  assert.equal((await verifier.verifyAccessTokenNow(access, { allowExpired: true })).username, 'alice')
+  assert.equal(verifier.cachedAccessToken(access), undefined, 'an expired token is not cached')
+  assert.equal((await verifier.verifyIdTokenNow(id, { allowExpired: true }))['cognito:username'], 'alice')
+  await assert.rejects(verifier.verifyIdToken(id), { code: 'FST_COGNITO_TOKEN_EXPIRED' })
+  const [header, , signature] = access.split('.') as [string, string, string]
+  assert.throws(() => verifier.verifyAccessTokenNow(`${header}.${encodePart({ iss: issuer.issuer, sub: 'x' })}.${signature}`, { allowExpired: true }), { message: 'Token signature is invalid' })
+})
+
+test('verifyIdTokenNow answers synchronously when the key is held', async (t) => {
+  const { issuer, verifier } = await setup(t)
+  const claims = verifier.verifyIdTokenNow(issuer.mintIdToken())
+  assert.ok(!(claims instanceof Promise))
+  assert.equal(claims['cognito:username'], 'alice')
+  assert.ok(Object.isFrozen(claims))
+  assert.throws(() => verifier.verifyIdTokenNow(issuer.mintIdToken({ aud: OTHER_CLIENT_ID })), { message: 'Token audience is not this app client' })
+})
+
+test('several pools: each token finds its pool by iss, is checked with that pool\'s keys and against its clients', async (t) => {
+  const clock = manualClock()
+  const a = await createTokenIssuer({ now: clock.now, clientId: CLIENT_IDS.public })
+  const b = await createTokenIssuer({ now: clock.now, clientId: CLIENT_IDS.confidential })
+  const http = new CognitoHttpClient(1000)
+  t.after(async () => { await http.close() })
+  const keysA = new JwksKeyStore(http, 'https://unused.invalid/a', 0, clock.now, a.jwks)
+  const keysB = new JwksKeyStore(http, 'https://unused.invalid/b', 0, clock.now, b.jwks)
+  const verifier = new CognitoTokenVerifier([
+    { issuer: a.issuer, userPoolId: a.userPoolId, keys: keysA, clientIds: [CLIENT_IDS.public] },
+    { issuer: b.issuer, userPoolId: b.userPoolId, keys: keysB, clientIds: [CLIENT_IDS.confidential] }
+  ], { clientId: CLIENT_IDS.public, clockTolerance: TOLERANCE, now: clock.seconds })
+  assert.equal((await verifier.verifyAccessToken(a.mintAccessToken())).iss, a.issuer)
+  assert.equal((await verifier.verifyAccessToken(b.mintAccessToken())).iss, b.issuer)
+  await refusesAccess(verifier, b.mintAccessToken({}, { clientId: CLIENT_IDS.public }), 'Token was issued to another app client', 'FST_COGNITO_INVALID_TOKEN')
+  assert.equal(verifier.userPoolIdOf(a.issuer), a.userPoolId)
+  assert.equal(verifier.userPoolIdOf(b.issuer), b.userPoolId)
+  assert.equal(verifier.userPoolIdOf('https://elsewhere.example.com'), undefined)
+  // ID tokens come from sign-in, which is the first pool's.
+  assert.ok(await verifier.verifyIdToken(a.mintIdToken()))
+  await refusesId(verifier, b.mintIdToken({}, { clientId: CLIENT_IDS.public }), 'Token issuer is not this user pool')
+  assert.equal(verifier.cachedTokenCount, 2)
 })
