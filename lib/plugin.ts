@@ -93,7 +93,7 @@ async function buildSignIn (fastify: FastifyInstance, options: ResolvedCognitoOp
 }
 
 /** The one context of a registration: every service, derived value and the clock, built once. */
-async function buildContext (fastify: FastifyInstance, options: ResolvedCognitoOptions): Promise<CognitoContext> {
+export async function buildContext (fastify: FastifyInstance, options: ResolvedCognitoOptions): Promise<CognitoContext> {
   const clock: Clock = createClock(options.now)
   const http = new CognitoHttpClient(options.httpTimeout)
   // One key store per pool: each has its own keys, fetches and cooldown.
