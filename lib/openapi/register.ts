@@ -41,6 +41,14 @@ function pluginRouteName (context: CognitoContext, route: RouteOptions): 'login'
   return route.url === paths.login ? 'login' : route.url === paths.callback ? 'callback' : route.url === paths.refresh ? 'refresh' : 'logout'
 }
 
+/** Whether the route's own `security` names one of the plugin's schemes, which must then be in the document. */
+function namesScheme (schema: Schema | undefined, options: ResolvedOpenApiOptions): boolean {
+  const security = schema?.security
+  if (!Array.isArray(security)) return false
+  return security.some((requirement) => requirement !== null && typeof requirement === 'object' &&
+    (Object.hasOwn(requirement, options.oauth2SchemeName) || Object.hasOwn(requirement, options.bearerSchemeName)))
+}
+
 /** Adds the schemes to the document being built, keeping a scheme the app defines itself under the same name. */
 function addSchemes (args: TransformArgs, schemes: Record<string, unknown>): void {
   const document = args.openapiObject
@@ -72,9 +80,15 @@ function documentRoutes (context: CognitoContext, options: ResolvedOpenApiOption
       document = () => options.hidePluginRoutes ? { ...documented, hide: true } : documented
     } else {
       const policy = policyOfRoute(route)
-      if (policy === undefined) continue
-      for (const scope of policy.scopes) guardScopes.add(scope)
-      document = (schema) => documentGuardedSchema(schema, policy, options, signIn)
+      if (policy !== undefined) {
+        for (const scope of policy.scopes) guardScopes.add(scope)
+        document = (schema) => documentGuardedSchema(schema, policy, options, signIn)
+      } else if (namesScheme(route.schema as Schema | undefined, options)) {
+        // A guard the hook cannot see (inside @fastify/auth's function): the route declares its security itself.
+        document = (schema) => schema ?? {}
+      } else {
+        continue
+      }
     }
     // A new config object: the app may share one between routes.
     route.config = { ...config, swaggerTransform: transformWith(before, schemes, document) } as unknown as RouteOptions['config']
