@@ -177,6 +177,14 @@ async function guardAsync (policy: GuardPolicy, context: CognitoContext, request
   return undefined
 }
 
+/** Every guard `requireAuth` made, with its policy: how the OpenAPI documentation (openapi.ts) finds guarded routes. */
+const guardPolicies = new WeakMap<object, GuardPolicy>()
+
+/** The policy of a guard made by `requireAuth`; undefined for any other function. */
+export function guardPolicyOf (fn: unknown): GuardPolicy | undefined {
+  return typeof fn === 'function' ? guardPolicies.get(fn) : undefined
+}
+
 export function createRequireAuth (context: CognitoContext): (options?: CognitoRequireAuthOptions) => preHandlerAsyncHookHandler {
   return function requireAuth (options) {
     const policy = compilePolicy(options, context.options.clientIds)
@@ -186,7 +194,7 @@ export function createRequireAuth (context: CognitoContext): (options?: CognitoR
      * costs no promise and no microtask turn. Otherwise (a pending authentication, a `check` rule), or when called
      * directly as `guard(request, reply)`, it returns a promise, as the declared async hook type says.
      */
-    return function cognitoGuard (this: unknown, request: FastifyRequest, reply: FastifyReply, done?: (error?: Error) => void): Promise<unknown> | undefined {
+    const guard = function cognitoGuard (this: unknown, request: FastifyRequest, reply: FastifyReply, done?: (error?: Error) => void): Promise<unknown> | undefined {
       // Anonymous on an optional route: the handler runs with request.user null.
       if (policy.optional && presentsNoCredentials(request, context)) {
         if (done === undefined) return Promise.resolve(undefined)
@@ -210,5 +218,7 @@ export function createRequireAuth (context: CognitoContext): (options?: CognitoR
       done()
       return undefined
     } as preHandlerAsyncHookHandler
+    guardPolicies.set(guard, policy)
+    return guard
   }
 }

@@ -24,6 +24,7 @@ export type {
 export type {
   CognitoCommonOptions,
   CognitoMultiPoolOptions,
+  CognitoOpenApiOptions,
   CognitoSinglePoolOptions,
   CognitoUserPoolOptions,
   FastifyCognitoOptions

@@ -2,7 +2,7 @@ import { CognitoInvalidOptionError } from './errors.js'
 import { booleanOption, clientIdList, fail, hookOption, parseUrl, positiveInteger, requireString, withoutTrailingSlash } from './option-rules.js'
 import { resolveSignInOptions, type ResolvedSignInOptions } from './options-sign-in.js'
 import { parseKeySet } from './tokens/jwks.js'
-import type { CognitoUserPoolOptions, FastifyCognitoOptions } from './types-options.js'
+import type { CognitoOpenApiOptions, CognitoUserPoolOptions, FastifyCognitoOptions } from './types-options.js'
 
 export type { FastifyCognitoOptions } from './types-options.js'
 export type { ResolvedSignInOptions } from './options-sign-in.js'
@@ -45,6 +45,44 @@ export interface ResolvedCognitoOptions {
   isRevoked: FastifyCognitoOptions['isRevoked']
   /** The clock, epoch milliseconds. */
   now: () => number
+  /** The OpenAPI documentation's names; undefined when `openapi: false`. */
+  openapi: ResolvedOpenApiOptions | undefined
+}
+
+export interface ResolvedOpenApiOptions {
+  oauth2SchemeName: string
+  bearerSchemeName: string
+  tag: string
+  hidePluginRoutes: boolean
+  transform: CognitoOpenApiOptions['transform']
+}
+
+/** OpenAPI 3: component names match ^[a-zA-Z0-9.\-_]+$. */
+const COMPONENT_NAME = /^[a-zA-Z0-9._-]+$/
+
+function componentName (value: unknown, option: string, fallback: string): string {
+  if (value === undefined) return fallback
+  if (typeof value !== 'string' || !COMPONENT_NAME.test(value)) fail(option, 'must be a non-empty string of letters, digits, ".", "-" and "_"')
+  return value
+}
+
+function resolveOpenApi (value: unknown): ResolvedOpenApiOptions | undefined {
+  if (value === false) return undefined
+  if (value !== undefined && (value === null || typeof value !== 'object' || Array.isArray(value))) fail('openapi', 'must be an object or false')
+  const raw = (value ?? {}) as CognitoOpenApiOptions
+  const names = raw.securitySchemeNames
+  if (names !== undefined && (names === null || typeof names !== 'object' || Array.isArray(names))) fail('openapi.securitySchemeNames', 'must be an object { oauth2?, bearer? }')
+  const oauth2SchemeName = componentName(names?.oauth2, 'openapi.securitySchemeNames.oauth2', 'cognito')
+  const bearerSchemeName = componentName(names?.bearer, 'openapi.securitySchemeNames.bearer', 'cognitoBearer')
+  if (oauth2SchemeName === bearerSchemeName) fail('openapi.securitySchemeNames', 'must give the two schemes different names')
+  if (raw.tag !== undefined && (typeof raw.tag !== 'string' || raw.tag.length === 0)) fail('openapi.tag', 'must be a non-empty string')
+  return {
+    oauth2SchemeName,
+    bearerSchemeName,
+    tag: raw.tag ?? 'Authentication',
+    hidePluginRoutes: booleanOption(raw.hidePluginRoutes, 'openapi.hidePluginRoutes', false),
+    transform: hookOption(raw.transform, 'openapi.transform')
+  }
 }
 
 const USER_POOL_ID = /^([a-z]{2}(?:-[a-z]+)+-\d)_[0-9A-Za-z]+$/
@@ -138,6 +176,7 @@ export function resolveOptions (raw: FastifyCognitoOptions): ResolvedCognitoOpti
     tokenCacheSize,
     sessionCacheSize: Math.ceil(tokenCacheSize / 10),
     isRevoked: hookOption(raw.isRevoked, 'isRevoked'),
-    now: hookOption(raw.now, 'now') ?? Date.now
+    now: hookOption(raw.now, 'now') ?? Date.now,
+    openapi: resolveOpenApi(raw.openapi)
   }
 }

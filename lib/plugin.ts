@@ -6,7 +6,9 @@ import { CognitoHttpClient } from './cognito/http.js'
 import type { CognitoContext, CognitoSignIn, SignInContext } from './context.js'
 import { CognitoError, CognitoSessionExpiredError } from './errors.js'
 import { withUserInfo } from './flows/user-info.js'
+import { guardContextFactory } from './guard-context.js'
 import { createRequireAuth } from './guards.js'
+import { registerOpenApi } from './openapi/register.js'
 import { resolveOptions, type ResolvedCognitoOptions, type ResolvedSignInOptions } from './options.js'
 import { requestHelpersFor } from './request-helpers.js'
 import { registerCallbackRoute } from './routes/callback.js'
@@ -139,8 +141,10 @@ function clientCredentialsFactory (context: CognitoContext): CognitoDecorator['c
 
 function decorate (fastify: FastifyInstance, context: CognitoContext): void {
   const { verifier, paths } = context
+  const requireAuth = createRequireAuth(context)
   const decorator: CognitoDecorator = {
-    requireAuth: createRequireAuth(context),
+    requireAuth,
+    guardContext: guardContextFactory(context, requireAuth),
     clientCredentials: clientCredentialsFactory(context),
     verifyAccessToken: async (token) => await verifier.verifyAccessToken(token),
     verifyIdToken: async (token, expected) => await verifier.verifyIdToken(token, { nonce: expected?.nonce }),
@@ -180,6 +184,8 @@ const plugin: FastifyPluginAsync<FastifyCognitoOptions> = async function fastify
   // use a session (session/cookies.ts); @fastify/cookie would add its hooks to every route of the app.
   const context = await buildContext(fastify, options)
   decorate(fastify, context)
+  // Before the routes, so that the OpenAPI documentation sees the plugin's routes too.
+  registerOpenApi(fastify, context)
   if (context.signIn !== undefined) await registerRoutes(fastify, context as SignInContext)
 
   if (options.prefetchJwks) {

@@ -146,4 +146,28 @@ export interface CognitoCommonOptions {
    * age, refresh timing, JWKS cool-down). Default `Date.now`.
    */
   now?: (() => number) | undefined
+  /**
+   * How guarded routes and the plugin's routes are documented when the app registers `@fastify/swagger` (OpenAPI
+   * 3). Nothing of it runs, and nothing is loaded, without @fastify/swagger. `false` turns the documentation off.
+   */
+  openapi?: CognitoOpenApiOptions | false | undefined
+}
+
+/** The `openapi` option: names in the OpenAPI document. */
+export interface CognitoOpenApiOptions {
+  /**
+   * Names of the security schemes in `components.securitySchemes`. Default `{ oauth2: 'cognito', bearer:
+   * 'cognitoBearer' }`. The OAuth2 scheme (authorization code + PKCE) exists only with browser sign-in.
+   */
+  securitySchemeNames?: { oauth2?: string | undefined, bearer?: string | undefined } | undefined
+  /** Tag of the plugin's routes (`/login`, `/login/redirect`, `/refresh`, `/logout`). Default `'Authentication'`. */
+  tag?: string | undefined
+  /** Leave the plugin's routes out of the document. Default false. */
+  hidePluginRoutes?: boolean | undefined
+  /**
+   * The `transform` you give @fastify/swagger, if any (type providers such as fastify-type-provider-zod need one).
+   * The plugin documents a route through the route's `config.swaggerTransform`, which @fastify/swagger calls
+   * instead of its global `transform`: the plugin calls this one first, so guarded routes are transformed too.
+   */
+  transform?: ((args: { schema: any, url: string, route: any, openapiObject?: any }) => { schema?: any, url?: string }) | undefined
 }

@@ -1,4 +1,4 @@
-import type { FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify'
 import type { CognitoClientCredentials, CognitoClientCredentialsOptions } from './cognito/client-credentials.js'
 
 /**
@@ -185,6 +185,12 @@ export interface CognitoDecorator {
    * source (one cache).
    */
   clientCredentials (options: CognitoClientCredentialsOptions): CognitoClientCredentials
+  /**
+   * Guards every route registered on `instance` (an encapsulated context, after this call) with
+   * `requireAuth(options)`, as the first route-level preHandler, so that the OpenAPI documentation sees it (a
+   * guard added with `instance.addHook('preHandler', ...)` works too, but is invisible to the documentation).
+   */
+  guardContext (instance: FastifyInstance, options?: CognitoRequireAuthOptions): void
   /** Verifies a Cognito access token of this app client; rejects with a typed CognitoError. */
   verifyAccessToken (token: string): Promise<CognitoAccessTokenPayload>
   /** Verifies a Cognito ID token of this app client (optionally its nonce); rejects with a typed CognitoError. */

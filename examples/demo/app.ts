@@ -5,6 +5,7 @@ import fastifyCognito, {
 } from 'fastify-cognito'
 import { LOGO_SVG, SESSION_SCRIPT } from './assets.js'
 import { SIGNED_OUT_PATH } from './config.js'
+import { registerApiRoutes, registerOpenApi, registerSwaggerUi } from './docs.js'
 import { errorPage, forbiddenPage, notFoundPage } from './error-pages.js'
 import { redirectToBaseUrl, sendPage, wantsHtml } from './http.js'
 import { adminPage, homePage, privatePage, tokenPage, type DemoUser, type Paths } from './pages.js'
@@ -57,7 +58,10 @@ export async function buildDemoApp (options: DemoAppOptions): Promise<FastifyIns
   // Before the plugin, so its routes (the login callback's errors) get the same pages.
   app.setErrorHandler(handleError)
   app.setNotFoundHandler(handleNotFound)
+  await registerOpenApi(app)
   await app.register(fastifyCognito, options.cognito)
+  await registerSwaggerUi(app, options.cognito.clientId as string, options.cognito.scopes ?? ['openid', 'email', 'profile'])
+  registerApiRoutes(app)
   const paths = pathsOf(app)
 
   // The home page is public: a guard that never redirects says who, if anyone, is signed in (and refreshes an

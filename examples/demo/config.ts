@@ -34,6 +34,9 @@ export interface AppUrls {
   home: string
   redirectUri: string
   logoutUri: string
+  /** Swagger UI's OAuth2 callback (its Authorize button): a callback URL of the app client too. */
+  docsRedirectUri: string
+  docs: string
 }
 
 /**
@@ -42,7 +45,13 @@ export interface AppUrls {
  * http://localhost:3000 cannot finish on http://127.0.0.1:3000.
  */
 export function appUrls (baseUrl: string): AppUrls {
-  return { home: `${baseUrl}/`, redirectUri: `${baseUrl}/login/redirect`, logoutUri: `${baseUrl}${SIGNED_OUT_PATH}` }
+  return {
+    home: `${baseUrl}/`,
+    redirectUri: `${baseUrl}/login/redirect`,
+    logoutUri: `${baseUrl}${SIGNED_OUT_PATH}`,
+    docsRedirectUri: `${baseUrl}/docs/static/oauth2-redirect.html`,
+    docs: `${baseUrl}/docs`
+  }
 }
 export const DEFAULT_LOCAL_COGNITO_PORT = 9339
 

@@ -51,8 +51,9 @@ async function setUp (config: DemoConfig): Promise<Setup> {
     host: '127.0.0.1',
     port: config.localCognitoPort,
     users: DEMO_USERS,
-    // A public client: PKCE and no secret. Short-lived access tokens make the Refresh button worth pressing.
-    clients: [{ clientId: LOCAL_CLIENT_ID, callbackUrls: [uris.redirectUri], logoutUrls: [uris.logoutUri], accessTokenValiditySeconds: 900 }]
+    // A public client: PKCE and no secret, so Swagger UI (/docs) can sign in with it from the browser too.
+    // Short-lived access tokens make the Refresh button worth pressing.
+    clients: [{ clientId: LOCAL_CLIENT_ID, callbackUrls: [uris.redirectUri, urls.docsRedirectUri], logoutUrls: [uris.logoutUri], accessTokenValiditySeconds: 900 }]
   })
   return {
     urls,
@@ -66,10 +67,11 @@ async function setUp (config: DemoConfig): Promise<Setup> {
 /** The one address to open, and the two URLs a real app client must allow (the local IdP allows them already). */
 function banner (setup: Setup): string {
   const { urls } = setup
-  const lines = ['', 'fastify-cognito demo', '', `  App:            ${urls.home}`]
+  const lines = ['', 'fastify-cognito demo', '', `  App:            ${urls.home}`, `  API docs:       ${urls.docs} (Authorize, then Try it out)`]
   if (setup.idp === undefined) {
     lines.push(`  Cognito:        ${setup.cognito.domain} (user pool ${setup.cognito.userPoolId}, app client ${setup.cognito.clientId})`)
     lines.push(`  Callback URL:   ${urls.redirectUri}`, `  Sign-out URL:   ${urls.logoutUri}`)
+    lines.push(`  Docs callback:  ${urls.docsRedirectUri} (for Swagger UI's Authorize; a public client only)`)
   } else {
     lines.push(`  Local Cognito:  ${setup.idp.domain} (user pool ${setup.idp.userPoolId}, app client ${LOCAL_CLIENT_ID})`, '  Demo users:')
     for (const user of setup.users) {

@@ -14,7 +14,8 @@ test('a browser public client (Swagger UI doing PKCE) can exchange its code: pre
   assert.equal(preflight.headers.get('access-control-allow-origin'), '*')
   assert.equal(preflight.headers.get('access-control-allow-methods'), 'POST')
   const allowed = (preflight.headers.get('access-control-allow-headers') ?? '').split(',').map(name => name.trim())
-  assert.deepEqual(allowed.sort(), ['authorization', 'content-type'])
+  // Swagger UI's token request sends X-Requested-With.
+  assert.deepEqual(allowed.sort(), ['authorization', 'content-type', 'x-requested-with'])
   assert.equal(cognito.requests.token, 0, 'a preflight is not a token request')
 
   const { verifier, challenge } = pkcePair()

@@ -88,7 +88,8 @@ export function registerTokenRoute (app: FastifyInstance, ctx: Context): void {
   app.options('/oauth2/token', async (_request, reply) => {
     return allowCors(reply)
       .header('access-control-allow-methods', 'POST')
-      .header('access-control-allow-headers', 'authorization, content-type')
+      // Swagger UI's token request sends X-Requested-With: without it in the list, its preflight fails.
+      .header('access-control-allow-headers', 'authorization, content-type, x-requested-with')
       .header('access-control-max-age', '86400')
       .code(204)
       .send()
