@@ -77,12 +77,20 @@ export function assertRecentSignIn (claims: CognitoAccessTokenPayload, maxAge: n
   if (typeof authTime !== 'number' || now - authTime > maxAge) throw new CognitoStepUpRequiredError(maxAge)
 }
 
-/** Whether enough of `required` are in `held`: all of them, or one when `any`. What is missing, for the error. */
+const NONE: readonly string[] = Object.freeze([])
+
+/**
+ * What of `required` is not in `held`: nothing when all of them are there, or one is and `any` is set. Allocates
+ * only on a miss: a guard with scopes runs this on every request.
+ */
 function missingOf (required: readonly string[], held: readonly string[], any: boolean): readonly string[] {
-  // Most guards ask for no scope or no group: then no array and no closure per request.
-  if (required.length === 0) return required
-  const missing = required.filter((name) => !held.includes(name))
-  return any && missing.length < required.length ? [] : missing
+  let missing: string[] | undefined
+  for (let i = 0; i < required.length; i++) {
+    const name = required[i] as string
+    if (!held.includes(name)) (missing ??= []).push(name)
+  }
+  if (missing === undefined || (any && missing.length < required.length)) return NONE
+  return missing
 }
 
 /** The 403 when the token's client, scopes or groups do not meet the policy; undefined when they do. */
