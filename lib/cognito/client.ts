@@ -5,6 +5,7 @@ import {
   CognitoSessionExpiredError,
   CognitoTokenRequestRejectedError
 } from '../errors.js'
+import { isOAuthErrorCode } from '../util/checks.js'
 import { CognitoHttpClient, parseJsonObject, type HttpResponse } from './http.js'
 import { revokeEndpoint, tokenEndpoint, userInfoEndpoint } from './urls.js'
 
@@ -39,8 +40,6 @@ function formEncode (value: string): string {
   return new URLSearchParams({ v: value }).toString().slice(2)
 }
 
-const OAUTH_ERROR = /^[a-z_]{1,64}$/
-
 /** Turns a non-200 answer into the typed error for its OAuth `error` (Cognito's status codes are not reliable). */
 export function oauthError (response: HttpResponse, endpointName: string): Error {
   if (response.statusCode >= 500) {
@@ -52,7 +51,7 @@ export function oauthError (response: HttpResponse, endpointName: string): Error
   } catch {
     error = undefined
   }
-  if (typeof error !== 'string' || !OAUTH_ERROR.test(error)) {
+  if (!isOAuthErrorCode(error)) {
     return new CognitoIdpBadResponseError(`Cognito ${endpointName} answered ${response.statusCode} without an OAuth error code`)
   }
   if (error === 'invalid_grant') return new CognitoInvalidGrantError()

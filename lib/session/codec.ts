@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify'
 import fastifySecureSession from '@fastify/secure-session'
 import sodium from 'sodium-native'
 import { CognitoInvalidOptionError } from '../errors.js'
+import { isPlainObject } from '../util/checks.js'
 
 /**
  * Authenticated encryption of the plugin's cookies: libsodium's secretbox (XSalsa20-Poly1305) with a random nonce,
@@ -96,7 +97,7 @@ export async function registerJsonCookieCodec (fastify: FastifyInstance, keys: B
         try {
           // secure-session parses the plaintext without a guard: anything but a JSON object throws there.
           const data: unknown = scope.decodeSecureSession(fromCookieSafe(value), request.log, LOGIN_SESSION_NAME)?.data()
-          return data !== null && typeof data === 'object' && !Array.isArray(data) ? data as Record<string, unknown> : undefined
+          return isPlainObject(data) ? data : undefined
         } catch {
           return undefined
         }
