@@ -49,6 +49,13 @@ export function hasBearerHeader (authorization: string | undefined): authorizati
  */
 export function prepareSession (request: FastifyRequest, reply: FastifyReply, context: CognitoContext): Promise<void> | undefined {
   if (context.signIn === undefined || hasBearerHeader(request.headers.authorization)) return
+  const loading = context.signIn.store.loadSession(request)
+  if (loading !== undefined) return loading.then(() => prepareLoadedSession(request, reply, context))
+  return prepareLoadedSession(request, reply, context)
+}
+
+function prepareLoadedSession (request: FastifyRequest, reply: FastifyReply, context: CognitoContext): Promise<void> | undefined {
+  if (context.signIn === undefined) return
   const { store, options, autoRefresher } = context.signIn
   const session = store.readSession(request)
   if (session === null) return
@@ -75,6 +82,7 @@ async function refreshSession (request: FastifyRequest, reply: FastifyReply, ref
 
 /** The session upkeep, then the authentication and the app's revocation check: what a guard runs. */
 export function authenticate (request: FastifyRequest, reply: FastifyReply, context: CognitoContext): Authentication | Promise<Authentication> {
+  context.signIn?.store.assertRevocationsKnown?.()
   const preparing = prepareSession(request, reply, context)
   const authenticating = preparing === undefined ? authenticateNow(request, context) : preparing.then(() => authenticateNow(request, context))
   return withRevocationCheck(request, context, authenticating)
@@ -102,9 +110,20 @@ function withRevocationCheck (request: FastifyRequest, context: CognitoContext, 
  * Whether the request presents no credentials at all: no `Authorization: Bearer` header and no session (guards
  * with `optional: true` let it through as anonymous; a credential that is present must be valid).
  */
-export function presentsNoCredentials (request: FastifyRequest, context: CognitoContext): boolean {
+export function presentsNoCredentials (request: FastifyRequest, context: CognitoContext): boolean | Promise<boolean> {
   if (hasBearerHeader(request.headers.authorization)) return false
-  return context.signIn === undefined || context.signIn.store.readSession(request) === null
+  const store = context.signIn?.store
+  if (store === undefined) return true
+  const loading = store.loadSession(request)
+  return loading === undefined ? store.readSession(request) === null : loading.then(() => store.readSession(request) === null)
+}
+
+/** The request's session loaded from its store first (a server-side store may need a round trip), then `next`. */
+export function withLoadedSession<T> (request: FastifyRequest, context: CognitoContext, next: () => T | Promise<T>): T | Promise<T> {
+  const signIn = context.signIn
+  if (signIn === undefined || hasBearerHeader(request.headers.authorization)) return next()
+  const loading = signIn.store.loadSession(request)
+  return loading === undefined ? next() : loading.then(next)
 }
 
 /**
@@ -112,6 +131,11 @@ export function presentsNoCredentials (request: FastifyRequest, context: Cognito
  * reply to write to. A session past `maxSessionAge` is refused here too.
  */
 export function checkAuthentication (request: FastifyRequest, context: CognitoContext): Authentication | Promise<Authentication> {
+  context.signIn?.store.assertRevocationsKnown?.()
+  return withLoadedSession(request, context, () => checkLoadedAuthentication(request, context))
+}
+
+function checkLoadedAuthentication (request: FastifyRequest, context: CognitoContext): Authentication | Promise<Authentication> {
   const signIn = context.signIn
   if (signIn !== undefined && !hasBearerHeader(request.headers.authorization)) {
     const session = signIn.store.readSession(request)

@@ -27,6 +27,8 @@ export type CognitoErrorCode =
   | 'FST_COGNITO_IDP_UNAVAILABLE'
   | 'FST_COGNITO_IDP_TIMEOUT'
   | 'FST_COGNITO_IDP_BAD_RESPONSE'
+  | 'FST_COGNITO_SESSION_STORE_UNAVAILABLE'
+  | 'FST_COGNITO_REFRESH_PENDING'
 
 /**
  * Refusals that are part of normal operation: a visitor without a session, an expired token, a missing group, a
@@ -232,6 +234,32 @@ export class CognitoIdpTimeoutError extends CognitoError {
 export class CognitoIdpBadResponseError extends CognitoError {
   constructor (message: string, options?: { cause?: unknown }) {
     super('FST_COGNITO_IDP_BAD_RESPONSE', 502, message, options)
+  }
+}
+
+/**
+ * The session store (Redis) failed or did not answer within `sessionStoreTimeout`: whether the session exists is
+ * unknown, so the request is neither let through nor signed out (the cookie is left alone). Retry shortly.
+ */
+export class CognitoSessionStoreUnavailableError extends CognitoError {
+  /** Fastify's error handler sends these headers with the reply. */
+  readonly headers = { 'retry-after': '1' }
+
+  constructor (message = 'The session store is unavailable: retry shortly', options?: { cause?: unknown }) {
+    super('FST_COGNITO_SESSION_STORE_UNAVAILABLE', 503, message, options)
+  }
+}
+
+/**
+ * Another instance is refreshing this session's tokens and did not finish in time, and the current access token has
+ * expired. Retry shortly: the refreshed session will be there.
+ */
+export class CognitoRefreshPendingError extends CognitoError {
+  /** Fastify's error handler sends these headers with the reply. */
+  readonly headers = { 'retry-after': '1' }
+
+  constructor (message = 'The session is being refreshed by another instance: retry shortly') {
+    super('FST_COGNITO_REFRESH_PENDING', 503, message)
   }
 }
 

@@ -169,6 +169,15 @@ function authenticateFor (policy: GuardPolicy, context: CognitoContext, request:
   return authenticating instanceof Promise ? authenticating.then(recent) : recent(authenticating)
 }
 
+/** authenticateFor, with a synchronous throw turned into a rejection (the refusal is then answered in one place). */
+function startAuthentication (policy: GuardPolicy, context: CognitoContext, request: FastifyRequest, reply: FastifyReply): Authentication | Promise<Authentication> {
+  try {
+    return authenticateFor(policy, context, request, reply)
+  } catch (error) {
+    return Promise.reject(error)
+  }
+}
+
 async function guardAsync (policy: GuardPolicy, context: CognitoContext, request: FastifyRequest, reply: FastifyReply, pending: Authentication | Promise<Authentication>): Promise<unknown> {
   let authentication: Authentication
   try {
@@ -204,17 +213,18 @@ export function createRequireAuth (context: CognitoContext): (options?: CognitoR
      */
     const guard = function cognitoGuard (this: unknown, request: FastifyRequest, reply: FastifyReply, done?: (error?: Error) => void): Promise<unknown> | undefined {
       // Anonymous on an optional route: the handler runs with request.user null.
-      if (policy.optional && presentsNoCredentials(request, context)) {
-        if (done === undefined) return Promise.resolve(undefined)
-        done()
-        return undefined
+      if (policy.optional) {
+        const anonymous = presentsNoCredentials(request, context)
+        if (anonymous instanceof Promise) {
+          return anonymous.then((yes) => yes ? undefined : guardAsync(policy, context, request, reply, startAuthentication(policy, context, request, reply)))
+        }
+        if (anonymous) {
+          if (done === undefined) return Promise.resolve(undefined)
+          done()
+          return undefined
+        }
       }
-      let pending: Authentication | Promise<Authentication>
-      try {
-        pending = authenticateFor(policy, context, request, reply)
-      } catch (error) {
-        pending = Promise.reject(error)
-      }
+      const pending = startAuthentication(policy, context, request, reply)
       if (done === undefined || pending instanceof Promise || policy.check !== undefined) return guardAsync(policy, context, request, reply, pending)
       try {
         assertAllowed(policy, pending.user, reply)

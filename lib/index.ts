@@ -30,6 +30,7 @@ export type {
   FastifyCognitoOptions
 } from './types-options.js'
 export type { CognitoErrorCode } from './errors.js'
+export type { CognitoSessionStore, CognitoStoreSubscription, CognitoStoreSubscriber } from './types-store.js'
 export {
   CognitoAuthorizationError,
   CognitoCrossSiteRequestError,
@@ -47,7 +48,9 @@ export {
   CognitoLoginRejectedError,
   CognitoLoginStateMissingError,
   CognitoOptionsError,
+  CognitoRefreshPendingError,
   CognitoSessionExpiredError,
+  CognitoSessionStoreUnavailableError,
   CognitoSessionTooLargeError,
   CognitoStateMismatchError,
   CognitoStepUpRequiredError,

@@ -3,6 +3,7 @@ import { AUTHORIZATION_PARAM_RULES, type CognitoAuthorizationParams } from './co
 import { booleanOption, boundedInteger, fail, hookOption, parseDomain, parseUrl, positiveInteger, requireString, scopeList } from './option-rules.js'
 import { COOKIE_CHUNK_LENGTH, DEFAULT_SESSION_COOKIE_BUDGET, MAX_SESSION_COOKIE_BUDGET } from './session/cookie-store.js'
 import type { FastifyCognitoOptions } from './types-options.js'
+import type { CognitoSessionStore } from './types-store.js'
 import { isSafeReturnTo } from './util/return-to.js'
 
 /** Browser sign-in (hosted UI, session cookies, the plugin's routes), resolved. Absent in a bearer-only registration. */
@@ -27,13 +28,18 @@ export interface ResolvedSignInOptions {
   onRefresh: FastifyCognitoOptions['onRefresh']
   onLogout: FastifyCognitoOptions['onLogout']
   maxSessionCookieBytes: number
+  /** The server-side store, or undefined for cookie sessions. */
+  sessionStore: CognitoSessionStore | undefined
+  sessionStoreTimeout: number
+  revocationFailOpen: boolean
 }
 
 /** What turns browser sign-in on: all three, or none (a bearer-only registration). */
 const SIGN_IN_OPTIONS = ['domain', 'redirectUri', 'sessionSecret'] as const
 /** Options that only mean something with browser sign-in. */
 const SIGN_IN_ONLY_OPTIONS = ['clientSecret', 'logoutUri', 'scopes', 'afterLoginRedirect', 'cookieName', 'secureCookies', 'maxSessionAge',
-  'autoRefresh', 'authorizationParams', 'userInfo', 'onLogin', 'onRefresh', 'onLogout', 'maxSessionCookieBytes'] as const
+  'autoRefresh', 'authorizationParams', 'userInfo', 'onLogin', 'onRefresh', 'onLogout', 'maxSessionCookieBytes', 'sessionStore', 'sessionStoreTimeout',
+  'revocationFailOpen'] as const
 const COOKIE_NAME = /^[A-Za-z0-9_-]{1,32}$/
 const OIDC_SCOPES_NEEDING_OPENID = ['email', 'phone', 'profile']
 
@@ -70,6 +76,21 @@ function validateAuthorizationParams (value: unknown): Record<string, string> {
     if (typeof param !== 'string' || !rule.test(param)) fail(`authorizationParams.${name}`, 'has an invalid value')
   }
   return { ...value as Record<string, string> }
+}
+
+/** Every operation a session store must have (types-store.ts). */
+const STORE_OPERATIONS = ['get', 'create', 'replace', 'delete', 'addToSet', 'removeFromSet', 'setMembers', 'acquireLock', 'releaseLock',
+  'addExpiring', 'liveMembers', 'publish', 'subscribe'] as const
+
+function validateSessionStore (value: unknown): CognitoSessionStore | undefined {
+  if (value === undefined) return undefined
+  if (value === null || typeof value !== 'object') fail('sessionStore', 'must be a session store, such as redisStore({ client }) from "fastify-cognito/redis"')
+  const store = value as Record<string, unknown>
+  const missing = STORE_OPERATIONS.filter((name) => typeof store[name] !== 'function')
+  if (missing.length > 0) fail('sessionStore', `lacks ${missing.join(', ')} (see CognitoSessionStore)`)
+  const prefix = store.keyPrefix
+  if (prefix !== undefined && (typeof prefix !== 'string' || /[{}]/.test(prefix))) fail('sessionStore.keyPrefix', 'must be a string without "{" or "}"')
+  return value as CognitoSessionStore
 }
 
 /**
@@ -118,6 +139,9 @@ export function resolveSignInOptions (raw: FastifyCognitoOptions, clientId: stri
     onLogin: hookOption(raw.onLogin, 'onLogin'),
     onRefresh: hookOption(raw.onRefresh, 'onRefresh'),
     onLogout: hookOption(raw.onLogout, 'onLogout'),
-    maxSessionCookieBytes: boundedInteger(raw.maxSessionCookieBytes, 'maxSessionCookieBytes', DEFAULT_SESSION_COOKIE_BUDGET, COOKIE_CHUNK_LENGTH, MAX_SESSION_COOKIE_BUDGET)
+    maxSessionCookieBytes: boundedInteger(raw.maxSessionCookieBytes, 'maxSessionCookieBytes', DEFAULT_SESSION_COOKIE_BUDGET, COOKIE_CHUNK_LENGTH, MAX_SESSION_COOKIE_BUDGET),
+    sessionStore: validateSessionStore(raw.sessionStore),
+    sessionStoreTimeout: boundedInteger(raw.sessionStoreTimeout, 'sessionStoreTimeout', 500, 10, 60_000),
+    revocationFailOpen: booleanOption(raw.revocationFailOpen, 'revocationFailOpen', false)
   }
 }

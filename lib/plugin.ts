@@ -1,10 +1,11 @@
-import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify'
+import type { FastifyBaseLogger, FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { CognitoClient } from './cognito/client.js'
 import { ClientCredentialsTokenSource, resolveClientCredentialsOptions, type CognitoClientCredentialsOptions } from './cognito/client-credentials.js'
 import { CognitoHttpClient } from './cognito/http.js'
 import type { CognitoContext, CognitoSignIn, SignInContext } from './context.js'
-import { CognitoError, CognitoSessionExpiredError } from './errors.js'
+import { CognitoError, CognitoInvalidOptionError, CognitoSessionExpiredError } from './errors.js'
+import { endUserSessions } from './flows/logout.js'
 import { withUserInfo } from './flows/user-info.js'
 import { guardContextFactory } from './guard-context.js'
 import { createRequireAuth } from './guards.js'
@@ -17,6 +18,7 @@ import { registerLogoutRoute } from './routes/logout.js'
 import { registerRefreshRoute } from './routes/refresh.js'
 import { registerJsonCookieCodec } from './session/codec.js'
 import { CookieSessionStore } from './session/cookie-store.js'
+import { ServerSessionStore } from './session/server-store.js'
 import { deriveCookieKeys } from './session/keys.js'
 import { LOGIN_TRANSACTION_MAX_AGE, LoginTransactions } from './session/login-transactions.js'
 import type { CognitoSessionData } from './session/model.js'
@@ -52,15 +54,34 @@ async function buildSignIn (fastify: FastifyInstance, options: ResolvedCognitoOp
   const cookieBase = signIn.secureCookies ? `__Host-${signIn.cookieName}` : signIn.cookieName
   const sessionCookie = `${cookieBase}_session`
   const loginCookie = `${cookieBase}_login`
-  const store = new CookieSessionStore(fastify, {
-    cookieName: sessionCookie,
-    keys: deriveCookieKeys(signIn.sessionKeys, 'session', signIn.clientId, sessionCookie),
-    cookieBudget: signIn.maxSessionCookieBytes,
-    secureCookies: signIn.secureCookies,
-    sessionMaxAge: signIn.maxSessionAge,
-    sessionCacheSize: options.sessionCacheSize,
-    now: clock.seconds
-  })
+  const store = signIn.sessionStore === undefined
+    ? new CookieSessionStore(fastify, {
+      cookieName: sessionCookie,
+      keys: deriveCookieKeys(signIn.sessionKeys, 'session', signIn.clientId, sessionCookie),
+      cookieBudget: signIn.maxSessionCookieBytes,
+      secureCookies: signIn.secureCookies,
+      sessionMaxAge: signIn.maxSessionAge,
+      sessionCacheSize: options.sessionCacheSize,
+      now: clock.seconds
+    })
+    : new ServerSessionStore(fastify, {
+      store: signIn.sessionStore,
+      keyPrefix: signIn.sessionStore.keyPrefix ?? `fastify-cognito:${signIn.clientId}:`,
+      cookieName: `${cookieBase}_sid`,
+      legacyChunkPrefix: `${sessionCookie}.`,
+      secretKeys: signIn.sessionKeys,
+      clientId: signIn.clientId,
+      secureCookies: signIn.secureCookies,
+      sessionMaxAge: signIn.maxSessionAge,
+      sessionCacheSize: options.sessionCacheSize,
+      timeoutMs: signIn.sessionStoreTimeout,
+      // A refresh may take two calls to Cognito (token, userInfo) and a few store calls: the lock outlives them.
+      lockMs: 2 * options.httpTimeout + 4 * signIn.sessionStoreTimeout + 1000,
+      revocationFailOpen: signIn.revocationFailOpen,
+      clock,
+      log: fastify.log,
+      revokeLocally: (id, expiresAt) => { verifier.revokeTokenId(id, expiresAt) }
+    })
   const loginCodec = await registerJsonCookieCodec(fastify, deriveCookieKeys(signIn.sessionKeys, 'login', signIn.clientId, loginCookie), LOGIN_TRANSACTION_MAX_AGE)
   const requireIdToken = signIn.scopes.includes('openid')
   const { onRefresh, userInfo } = signIn
@@ -139,6 +160,16 @@ function clientCredentialsFactory (context: CognitoContext): CognitoDecorator['c
   }
 }
 
+/** `app.cognito.endSessions(sub)`: every session of a user, ended on every instance (a server-side store only). */
+async function endSessionsOf (context: CognitoContext, sub: string, log: FastifyBaseLogger): Promise<number> {
+  const store = context.signIn?.store
+  if (!(store instanceof ServerSessionStore)) {
+    throw new CognitoInvalidOptionError('fastify-cognito: endSessions() needs browser sign-in with a server-side session store (option "sessionStore")')
+  }
+  if (typeof sub !== 'string' || sub === '') throw new CognitoInvalidOptionError('fastify-cognito: endSessions(sub) needs the user\'s "sub"')
+  return await endUserSessions(context as SignInContext, store, sub, log)
+}
+
 function decorate (fastify: FastifyInstance, context: CognitoContext): void {
   const { verifier, paths } = context
   const requireAuth = createRequireAuth(context)
@@ -146,6 +177,7 @@ function decorate (fastify: FastifyInstance, context: CognitoContext): void {
     requireAuth,
     guardContext: guardContextFactory(context, requireAuth),
     clientCredentials: clientCredentialsFactory(context),
+    endSessions: async (sub) => await endSessionsOf(context, sub, fastify.log),
     verifyAccessToken: async (token) => await verifier.verifyAccessToken(token),
     verifyIdToken: async (token, expected) => await verifier.verifyIdToken(token, { nonce: expected?.nonce }),
     loginPath: paths.login,
@@ -200,7 +232,16 @@ const plugin: FastifyPluginAsync<FastifyCognitoOptions> = async function fastify
       }))
     })
   }
+  const serverStore = context.signIn?.store
+  if (serverStore instanceof ServerSessionStore) {
+    // Subscribe to the fleet's events and load its signed-out tokens before the first request (bounded: a store
+    // that is down must not keep the app from starting).
+    fastify.addHook('onReady', async function startCognitoSessionStore () {
+      await serverStore.start()
+    })
+  }
   fastify.addHook('onClose', async function closeCognitoClient () {
+    if (serverStore instanceof ServerSessionStore) await serverStore.close()
     await context.http.close()
   })
 }

@@ -34,6 +34,10 @@ class RequestHelpers implements CognitoRequestHelpers {
     return await logout(this.#signIn('logout'), this.#request, reply)
   }
 
+  async logoutEverywhere (reply: FastifyReply): Promise<FastifyReply> {
+    return await logout(this.#signIn('logoutEverywhere'), this.#request, reply, true)
+  }
+
   async refresh (reply: FastifyReply): Promise<{ expiresAt: number }> {
     return await refreshNow(this.#signIn('refresh'), this.#request, reply)
   }

@@ -1,3 +1,4 @@
+import type { CognitoSessionStore } from './types-store.js'
 import type { FastifyRequest } from 'fastify'
 import type { CognitoAuthorizationParams } from './cognito/sign-in-params.js'
 import type { CognitoAccessTokenPayload, CognitoLoginContext, CognitoUser, FastifyCognitoSessionData } from './types.js'
@@ -135,6 +136,19 @@ export interface CognitoCommonOptions {
    * From 3800 (one cookie) to 15200 (four cookies; Node's request-head limit is 16 KiB). Default 7600 (two).
    */
   maxSessionCookieBytes?: number | undefined
+  /**
+   * Browser sign-in: keep sessions on the server (Redis: `sessionStore: redisStore({ client })` from
+   * `fastify-cognito/redis`) instead of in encrypted cookies. The browser then holds one small cookie; sign-out
+   * reaches every instance at once, and one refresh serves the whole fleet. Default: cookie sessions.
+   */
+  sessionStore?: CognitoSessionStore | undefined
+  /** Milliseconds each call to `sessionStore` may take before the request is answered 503. Default 500. */
+  sessionStoreTimeout?: number | undefined
+  /**
+   * With `sessionStore`: let requests through while this instance has not yet loaded the fleet's list of signed-out
+   * tokens from the store (the store was down since it started). Default false: they are answered 503.
+   */
+  revocationFailOpen?: boolean | undefined
   /**
    * Your own revocation list: called on every guarded request (cache hits included) with the verified access-token
    * claims; `true` refuses the token with 401 `FST_COGNITO_INVALID_TOKEN`. Sync or async; a throw is a 503-class

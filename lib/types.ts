@@ -167,6 +167,11 @@ export interface CognitoRequestHelpers {
   login (reply: FastifyReply, options?: { returnTo?: string, identityProvider?: string, prompt?: 'login' | 'none' | 'select_account' | 'consent', loginHint?: string }): FastifyReply
   /** Revokes the refresh token, clears the plugin's cookies and redirects like the logout route. */
   logout (reply: FastifyReply): Promise<FastifyReply>
+  /**
+   * Signs the user out on every device: like `logout`, and every other session of the user in the server-side
+   * store ends too, on every instance, with its refresh token revoked at Cognito. Needs `sessionStore`.
+   */
+  logoutEverywhere (reply: FastifyReply): Promise<FastifyReply>
   /** Refreshes the session's tokens now (single flight); resolves to the new access-token expiry (epoch seconds). */
   refresh (reply: FastifyReply): Promise<{ expiresAt: number }>
   /** Whether the request carries a valid session or bearer token (verifies it; sets nothing). */
@@ -193,6 +198,12 @@ export interface CognitoDecorator {
   guardContext (instance: FastifyInstance, options?: CognitoRequireAuthOptions): void
   /** Verifies a Cognito access token of this app client; rejects with a typed CognitoError. */
   verifyAccessToken (token: string): Promise<CognitoAccessTokenPayload>
+  /**
+   * Ends every session of the user `sub` (all devices) on every instance, revokes their refresh tokens at Cognito
+   * and refuses their access tokens across the fleet; for an admin route or a job. Resolves to the number of
+   * sessions ended. Needs `sessionStore`.
+   */
+  endSessions (sub: string): Promise<number>
   /** Verifies a Cognito ID token of this app client (optionally its nonce); rejects with a typed CognitoError. */
   verifyIdToken (token: string, options?: { nonce?: string }): Promise<CognitoIdTokenPayload>
   /** The path of the login route, with the prefix (`/login`). */

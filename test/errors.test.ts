@@ -54,7 +54,9 @@ const BY_CODE: { readonly [C in CognitoErrorCode]: { status: number, make: () =>
   FST_COGNITO_CROSS_SITE_REQUEST: { status: 403, make: () => new CognitoCrossSiteRequestError() },
   FST_COGNITO_IDP_UNAVAILABLE: { status: 503, make: () => new CognitoIdpUnavailableError('Cognito token endpoint could not be reached') },
   FST_COGNITO_IDP_TIMEOUT: { status: 504, make: () => new CognitoIdpTimeoutError('Cognito token endpoint did not answer within 5000 ms') },
-  FST_COGNITO_IDP_BAD_RESPONSE: { status: 502, make: () => new CognitoIdpBadResponseError('Cognito token endpoint answered 500') }
+  FST_COGNITO_IDP_BAD_RESPONSE: { status: 502, make: () => new CognitoIdpBadResponseError('Cognito token endpoint answered 500') },
+  FST_COGNITO_SESSION_STORE_UNAVAILABLE: { status: 503, make: () => new errors.CognitoSessionStoreUnavailableError() },
+  FST_COGNITO_REFRESH_PENDING: { status: 503, make: () => new errors.CognitoRefreshPendingError() }
 }
 
 /** The subclasses of CognitoError that errors.ts exports, each once (a deprecated alias is the same class). */

@@ -96,10 +96,10 @@ export async function completeLogin (context: SignInContext, request: FastifyReq
   try {
     if (options.userInfo) session = await withUserInfo(client, session)
     await runOnLogin(context, request, session, tokens, verified)
-    store.writeSession(request, reply, session)
+    await store.writeSession(request, reply, session)
   } catch (error) {
     // No session, so no live refresh token left behind at Cognito either.
-    await revokeBestEffort(context, request, tokens.refreshToken)
+    await revokeBestEffort(context, request.log, tokens.refreshToken)
     throw error
   }
   request.log.info({ sub: access.sub }, 'fastify-cognito: signed in')

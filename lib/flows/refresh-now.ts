@@ -8,6 +8,7 @@ import { CognitoUnauthenticatedError } from '../errors.js'
  * not (the user may retry). Resolves to the new access token's expiry, epoch seconds.
  */
 export async function refreshNow (context: SignInContext, request: FastifyRequest, reply: FastifyReply): Promise<{ expiresAt: number }> {
+  await context.signIn.store.loadSession(request)
   const session = context.signIn.store.readSession(request)
   if (session === null) throw new CognitoUnauthenticatedError()
   const { verified } = await context.signIn.refresher.refresh(request, reply, session)

@@ -1,4 +1,4 @@
-import type { FastifyRequest } from 'fastify'
+import type { FastifyBaseLogger } from 'fastify'
 import type { SignInContext } from '../context.js'
 import { CognitoError } from '../errors.js'
 
@@ -6,12 +6,12 @@ import { CognitoError } from '../errors.js'
  * Revokes a refresh token at Cognito without letting a failure stop the caller (logout, a refused sign-in): the
  * failure is logged by its code only, and the refresh token then simply expires.
  */
-export async function revokeBestEffort (context: SignInContext, request: FastifyRequest, refreshToken: string | undefined): Promise<void> {
+export async function revokeBestEffort (context: SignInContext, log: FastifyBaseLogger, refreshToken: string | undefined): Promise<void> {
   if (refreshToken === undefined) return
   try {
     await context.signIn.client.revoke(refreshToken)
   } catch (error) {
     const code = error instanceof CognitoError ? error.code : 'unknown'
-    request.log.warn({ code }, 'fastify-cognito: revoking the refresh token failed')
+    log.warn({ code }, 'fastify-cognito: revoking the refresh token failed')
   }
 }

@@ -110,6 +110,11 @@ export class CookieSessionStore implements SessionStore {
     return this.#cache.size
   }
 
+  /** Nothing to wait for: the session is in the request's cookies. */
+  loadSession (): undefined {
+    return undefined
+  }
+
   /**
    * The session of this request, or null. Tampered, truncated, foreign or expired cookies are no session. The
    * object is frozen and may be shared with other requests that send the same cookies: copy it to change it.

@@ -34,7 +34,9 @@ export function refreshDueAt (session: CognitoSessionData, refreshSkew: number):
  */
 export function assertSessionAge (store: SessionStore, request: FastifyRequest, reply: FastifyReply, session: CognitoSessionData, maxSessionAge: number, now: number): void {
   if (!hasOutlivedMaxAge(session, maxSessionAge, now)) return
-  store.clearSession(request, reply)
+  // A server-side store has let the session expire already (its expiry is the session's end): deleting it again
+  // is best effort.
+  store.clearSession(request, reply)?.catch(() => {})
   throw new CognitoSessionExpiredError('The session has reached its maximum age: sign in again')
 }
 
@@ -90,21 +92,29 @@ export class SessionRefresher {
     if (store.hasEnded(session)) throw new CognitoSessionExpiredError('The session was signed out: sign in again')
     const refreshToken = session.refreshToken
     if (refreshToken === undefined) throw new CognitoSessionExpiredError('The session has no refresh token: sign in again')
-    let outcome: RefreshOutcome
     try {
-      outcome = this.#reusable(refreshToken, session, now) ?? await this.#join(request, refreshToken, session)
+      if (store.shareRefresh !== undefined) {
+        const shared = await store.shareRefresh(request, session, async (current) => await this.#refreshAtCognito(request, current))
+        return 'verified' in shared ? shared : await this.#adopted(shared)
+      }
+      const outcome = this.#reusable(refreshToken, session, now) ?? await this.#join(request, refreshToken, session)
       store.writeSession(request, reply, outcome.session)
+      return outcome
     } catch (error) {
       if (error instanceof CognitoInvalidGrantError) {
-        store.clearSession(request, reply)
+        await store.clearSession(request, reply)
         throw new CognitoSessionExpiredError('The refresh token is revoked or expired: sign in again')
       }
       // A session that no longer fits in its cookies, or that Cognito ended (userInfo), cannot go on: end it
       // instead of retrying on every request.
-      if (error instanceof CognitoSessionTooLargeError || error instanceof CognitoSessionExpiredError) store.clearSession(request, reply)
+      if (error instanceof CognitoSessionTooLargeError || error instanceof CognitoSessionExpiredError) await store.clearSession(request, reply)
       throw error
     }
-    return outcome
+  }
+
+  /** A session another instance refreshed: its access token's claims, as a refresh of this instance would give. */
+  async #adopted (session: CognitoSessionData): Promise<RefreshOutcome> {
+    return { session, verified: { access: await this.#options.verifier.verifyAccessToken(session.accessToken), id: undefined } }
   }
 
   /** Forgets every remembered refresh of a session (logout), so that no copy of its cookies picks up new tokens. */
@@ -132,12 +142,18 @@ export class SessionRefresher {
   }
 
   async #call (request: FastifyRequest, refreshToken: string, session: CognitoSessionData): Promise<RefreshOutcome> {
-    const { client, verifier, requireIdToken, onRefreshed, clock } = this.#options
-    const tokens = await client.refresh(refreshToken)
-    const verified = await verifyTokenSet(verifier, tokens, { requireIdToken, sub: session.sub })
-    let outcome: RefreshOutcome = { session: refreshedSession(session, tokens, verified), verified }
-    if (onRefreshed !== undefined) outcome = await onRefreshed(request, outcome)
-    this.#done.set(refreshToken, { outcome, replaced: session.accessToken }, clock.seconds() + RESULT_REUSE_SECONDS)
+    const outcome = await this.#refreshAtCognito(request, session)
+    this.#done.set(refreshToken, { outcome, replaced: session.accessToken }, this.#options.clock.seconds() + RESULT_REUSE_SECONDS)
     return outcome
+  }
+
+  /** One call to Cognito's token endpoint with the session's refresh token, its result verified and completed. */
+  async #refreshAtCognito (request: FastifyRequest, session: CognitoSessionData): Promise<RefreshOutcome> {
+    const { client, verifier, requireIdToken, onRefreshed } = this.#options
+    if (session.refreshToken === undefined) throw new CognitoSessionExpiredError('The session has no refresh token: sign in again')
+    const tokens = await client.refresh(session.refreshToken)
+    const verified = await verifyTokenSet(verifier, tokens, { requireIdToken, sub: session.sub })
+    const outcome: RefreshOutcome = { session: refreshedSession(session, tokens, verified), verified }
+    return onRefreshed === undefined ? outcome : await onRefreshed(request, outcome)
   }
 }

@@ -134,22 +134,28 @@ export class VerifiedTokenCache {
     return entry !== undefined && entry.token === token ? entry : undefined
   }
 
-  /** Whether the token with this signature, or the sign-in it comes from, was signed out (and has not expired since). */
-  isRevoked (signaturePart: string, canonical: boolean, originJti: unknown): boolean {
+  /**
+   * Whether the token with this signature, or the sign-in it comes from (`origin_jti`), or its `jti`, was signed out
+   * (and has not expired since).
+   */
+  isRevoked (signaturePart: string, canonical: boolean, originJti: unknown, jti?: unknown): boolean {
     this.#checkGenerations()
-    if (this.#revokedOrigins.size > 0 && typeof originJti === 'string' && this.#revokedOrigins.get(originJti) !== undefined) return true
+    if (this.#revokedOrigins.size > 0) {
+      if (typeof originJti === 'string' && this.#revokedOrigins.get(originJti) !== undefined) return true
+      if (typeof jti === 'string' && this.#revokedOrigins.get(jti) !== undefined) return true
+    }
     if (this.#revoked.size === 0) return false
     return this.#revoked.get(canonical ? signaturePart : signatureKey(signaturePart)) !== undefined
   }
 
   /**
-   * Refuses every access token of one sign-in (`origin_jti`, taken from verified claims by the caller) from now on,
-   * for a day, in this process: the tokens from before each refresh too. Their cache entries are dropped (one pass
+   * Refuses every access token of one sign-in (`origin_jti`, taken from verified claims by the caller; or the one
+   * token of a `jti`) from now on, for a day or `until` (epoch seconds), in this process: the tokens from before each refresh too. Their cache entries are dropped (one pass
    * over the cache: a sign-out is rare, a lookup on every request is not).
    */
-  revokeOrigin (originJti: string): void {
-    this.#revokedOrigins.set(originJti, true, this.#now() + MAX_ACCESS_TOKEN_LIFETIME + this.#tolerance)
-    this.#verified.deleteWhere((entry) => entry.claims.origin_jti === originJti)
+  revokeOrigin (originJti: string, until?: number): void {
+    this.#revokedOrigins.set(originJti, true, until ?? this.#now() + MAX_ACCESS_TOKEN_LIFETIME + this.#tolerance)
+    this.#verified.deleteWhere((entry) => entry.claims.origin_jti === originJti || entry.claims.jti === originJti)
   }
 
   /**

@@ -10,6 +10,8 @@ import { DEFAULT_TOKEN_CACHE_SIZE, interner, keptClaims, VerifiedTokenCache, typ
 
 export { DEFAULT_TOKEN_CACHE_SIZE, REVOKED_TOKENS_MAX } from './token-cache.js'
 
+/** No access token of Cognito lives longer than a day: no revocation needs to be kept longer. */
+const MAX_REVOCATION_SECONDS = 24 * 3600
 /** A user pool as the verifier knows it: its exact issuer, its key store, and its accepted app clients. */
 export interface VerifierPool {
   issuer: string
@@ -157,6 +159,15 @@ export class CognitoTokenVerifier {
   }
 
   /**
+   * Refuses the access tokens of a sign-in (`origin_jti`) or the one token of a `jti` until `expiresAt` (epoch
+   * seconds) in this process: what a sign-out on another instance of the fleet announces.
+   */
+  revokeTokenId (id: string, expiresAt: number): void {
+    if (typeof id !== 'string' || id === '' || !Number.isFinite(expiresAt)) return
+    this.#cache.revokeOrigin(id, Math.min(expiresAt, this.#now() + MAX_REVOCATION_SECONDS) + this.#tolerance)
+  }
+
+  /**
    * The rest of a first verification, synchronous: no sign-out and no key rotation can slip in between these
    * checks and the caching.
    */
@@ -170,7 +181,7 @@ export class CognitoTokenVerifier {
     }
     if (claims.scope !== undefined && typeof claims.scope !== 'string') throw new CognitoInvalidTokenError('Token scope is malformed')
     const canonical = isCanonicalBase64url(decoded.signaturePart)
-    if (this.#cache.isRevoked(decoded.signaturePart, canonical, claims.origin_jti)) throw new CognitoInvalidTokenError('Token was revoked by a sign-out')
+    if (this.#cache.isRevoked(decoded.signaturePart, canonical, claims.origin_jti, claims.jti)) throw new CognitoInvalidTokenError('Token was revoked by a sign-out')
     const verified = keptClaims(claims, this.#intern)
     // An expired token (accepted only by `allowExpired`) is past its deadline: the cache would not keep it anyway.
     if (canonical) {
