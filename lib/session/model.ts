@@ -29,6 +29,12 @@ export interface CognitoSessionData {
   data?: FastifyCognitoSessionData
 }
 
+/** A refresh's result: the new session and the claims of its freshly verified tokens. */
+export interface RefreshOutcome {
+  session: CognitoSessionData
+  verified: VerifiedTokenSet
+}
+
 /** The fields that hold tokens (what session/pack.ts stores in binary form). */
 export const SESSION_TOKEN_FIELDS = ['accessToken', 'idToken', 'refreshToken'] as const
 

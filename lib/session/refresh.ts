@@ -1,11 +1,13 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { CognitoClient } from '../cognito/client.js'
 import { CognitoInvalidGrantError, CognitoSessionExpiredError, CognitoSessionTooLargeError } from '../errors.js'
-import { verifyTokenSet, type VerifiedTokenSet } from '../tokens/token-set.js'
+import { verifyTokenSet } from '../tokens/token-set.js'
 import type { CognitoTokenVerifier } from '../tokens/verifier.js'
 import type { Clock } from '../util/clock.js'
 import { ExpiringCache } from '../util/expiring-cache.js'
-import { hasOutlivedMaxAge, refreshedSession, type CognitoSessionData } from './model.js'
+import { hasOutlivedMaxAge, refreshedSession, type CognitoSessionData, type RefreshOutcome } from './model.js'
+
+export type { RefreshOutcome } from './model.js'
 import type { SessionStore } from './store.js'
 
 /**
@@ -38,11 +40,6 @@ export function assertSessionAge (store: SessionStore, request: FastifyRequest, 
   // is best effort.
   store.clearSession(request, reply)?.catch(() => {})
   throw new CognitoSessionExpiredError('The session has reached its maximum age: sign in again')
-}
-
-export interface RefreshOutcome {
-  session: CognitoSessionData
-  verified: VerifiedTokenSet
 }
 
 /** A finished refresh, remembered for the requests still carrying the session it replaced. */

@@ -1,10 +1,21 @@
 import { CognitoRefreshPendingError, CognitoSessionExpiredError } from '../errors.js'
 import type { Clock } from '../util/clock.js'
 import { randomToken } from '../util/random.js'
-import type { CognitoSessionData } from './model.js'
-import { refreshDueAt, type RefreshOutcome } from './refresh.js'
-import type { ServerSessionStore } from './server-store.js'
-import type { Ticket } from './store-records.js'
+import type { CognitoSessionData, RefreshOutcome } from './model.js'
+import { refreshDueAt } from './refresh.js'
+import type { BoundedStore } from './store-calls.js'
+import type { StoreEvents } from './store-events.js'
+import type { StoreKeys, StoreRecordCipher, Ticket } from './store-records.js'
+
+/** What the refresh needs of the server-side store (server-store.ts). */
+export interface RefreshableStore {
+  readonly keys: StoreKeys
+  readonly records: StoreRecordCipher
+  readonly calls: BoundedStore
+  readonly events: StoreEvents
+  readStored: (ticket: Ticket) => Promise<CognitoSessionData | null>
+  remember: (ticket: Ticket, session: CognitoSessionData) => void
+}
 
 /** How often a request waiting for another instance's refresh looks at the store again, ms. */
 const POLL_MS = 50
@@ -18,12 +29,12 @@ const POLL_MS = 50
  * Within one instance, requests of one session share one attempt.
  */
 export class SharedRefresh {
-  readonly #store: ServerSessionStore
+  readonly #store: RefreshableStore
   readonly #lockMs: number
   readonly #clock: Clock
   readonly #inflight = new Map<string, Promise<CognitoSessionData | RefreshOutcome>>()
 
-  constructor (store: ServerSessionStore, options: { lockMs: number, clock: Clock }) {
+  constructor (store: RefreshableStore, options: { lockMs: number, clock: Clock }) {
     this.#store = store
     this.#lockMs = options.lockMs
     this.#clock = options.clock

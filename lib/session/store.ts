@@ -1,6 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import type { CognitoSessionData } from './model.js'
-import type { RefreshOutcome } from './refresh.js'
+import type { CognitoSessionData, RefreshOutcome } from './model.js'
 
 /**
  * Where sessions live: the seam between the guards and flows (which only read, write and clear a request's
