@@ -130,9 +130,16 @@ async function subscribeOn (connection: NodeRedisSubscriberClient, channel: stri
   connection.on('error', markDown)
   connection.on('reconnecting', markDown)
   connection.on('end', markDown)
-  await connection.connect()
-  // node-redis resubscribes before it reports 'ready' again: then the subscription is live.
-  await connection.subscribe(channel, (message) => { subscriber.message(message) })
+  try {
+    await connection.connect()
+    // node-redis resubscribes before it reports 'ready' again: then the subscription is live.
+    await connection.subscribe(channel, (message) => { subscriber.message(message) })
+  } catch (error) {
+    // The plugin tries again with a new connection: this one must not linger, reconnecting in the background.
+    closing = true
+    connection.destroy?.()
+    throw error
+  }
   up = true
   connection.on('ready', () => {
     if (up || closing) return

@@ -5,7 +5,7 @@ import type { CognitoSessionStore } from '../types-store.js'
 import type { Clock } from '../util/clock.js'
 import { ExpiringCache } from '../util/expiring-cache.js'
 import { readCookie, readNumberedCookies, setCookie } from './cookies.js'
-import type { CognitoSessionData, RefreshOutcome } from './model.js'
+import { hasOutlivedMaxAge, type CognitoSessionData, type RefreshOutcome } from './model.js'
 import { BoundedStore } from './store-calls.js'
 import { StoreEvents } from './store-events.js'
 import { formatTicket, newTicketSecret, parseTicket, StoreKeys, StoreRecordCipher, type SessionEnvelope, type Ticket } from './store-records.js'
@@ -132,6 +132,7 @@ export class ServerSessionStore implements SessionStore {
 
   /** A new session (sign-in): stored with its expiry, indexed under its user, and its ticket set as the cookie. */
   async writeSession (request: FastifyRequest, reply: FastifyReply, session: CognitoSessionData): Promise<void> {
+    await this.#endPreviousSession(request)
     const now = this.#options.clock.seconds()
     const ttl = Math.max(1, Math.ceil(session.createdAt + this.#options.sessionMaxAge - now))
     const ticket: Ticket = { sid: session.sid, secret: newTicketSecret() }
@@ -148,9 +149,19 @@ export class ServerSessionStore implements SessionStore {
    * Ends this request's session everywhere: deleted from the store (a failure rejects with the 503 and leaves the
    * cookie), announced to every instance, then the cookie is cleared.
    */
-  async clearSession (request: FastifyRequest, reply: FastifyReply): Promise<void> {
+  clearSession (request: FastifyRequest, reply: FastifyReply): Promise<void> | undefined {
     const session = this.readSession(request)
-    if (session !== null) await this.endStored(session.sid, session.sub)
+    if (session !== null && !hasOutlivedMaxAge(session, this.#options.sessionMaxAge, this.#options.clock.seconds())) {
+      return this.endStored(session.sid, session.sub).then(() => { this.#clearCookie(request, reply) })
+    }
+    // A session past its maximum age has expired in the store by itself (its TTL): the cookie goes at once, on this
+    // very reply, and the store is tidied without waiting.
+    if (session !== null) this.endStored(session.sid, session.sub).catch(() => {})
+    this.#clearCookie(request, reply)
+    return undefined
+  }
+
+  #clearCookie (request: FastifyRequest, reply: FastifyReply): void {
     setCookie(reply, this.#options.cookieName, '', { maxAge: 0, secure: this.#options.secureCookies })
     this.#memo(request, null, undefined)
   }
@@ -235,6 +246,21 @@ export class ServerSessionStore implements SessionStore {
     const slots = request as unknown as Record<symbol, unknown>
     slots[this.#slot] = session ?? NO_SESSION
     slots[this.#ticketSlot] = ticket ?? null
+  }
+
+  /**
+   * A sign-in in a browser that still holds a session ends that session (best effort): a copy of the old cookie
+   * must not outlive the sign-in that replaced it. Only a ticket that opens its stored session counts.
+   */
+  async #endPreviousSession (request: FastifyRequest): Promise<void> {
+    const ticket = parseTicket(readCookie(request.headers.cookie, this.#cookieEquals))
+    if (ticket === undefined) return
+    try {
+      const previous = await this.readStored(ticket)
+      if (previous !== null) await this.endStored(previous.sid, previous.sub)
+    } catch {
+      // Logged by the bounded call; the old session then ends with its TTL.
+    }
   }
 
   /** The cookie store's session cookies, when the browser still sends them: kilobytes on every request for nothing. */

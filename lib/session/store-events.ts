@@ -2,6 +2,7 @@ import type { FastifyBaseLogger } from 'fastify'
 import { CognitoSessionStoreUnavailableError } from '../errors.js'
 import type { CognitoStoreSubscription } from '../types-store.js'
 import { isPlainObject } from '../util/checks.js'
+import { randomToken } from '../util/random.js'
 import type { Clock } from '../util/clock.js'
 import type { BoundedStore } from './store-calls.js'
 import type { StoreKeys } from './store-records.js'
@@ -41,6 +42,9 @@ export class StoreEvents {
   #lastLoad = -Infinity
   #closing = false
   #subscription: CognitoStoreSubscription | undefined
+  #retry: NodeJS.Timeout | undefined
+  /** Tells this instance's own messages from the others' (it has applied them already). */
+  readonly #instance = randomToken().slice(0, 16)
   readonly #waiters = new Map<string, Set<() => void>>()
 
   constructor (calls: BoundedStore, keys: StoreKeys, handlers: StoreEventHandlers) {
@@ -51,46 +55,57 @@ export class StoreEvents {
 
   /**
    * Subscribes, then loads the list (in that order: nothing signed out in between is missed). Waits a bounded time:
-   * a store that is down at start must not keep the app from starting; the subscription and the list come when
-   * the store does, and until the list is loaded requests are refused (see assertRevocationsKnown).
+   * a store that is down at start must not keep the app from starting; the subscription is tried again every
+   * second until it succeeds, and until the list is loaded requests are refused (see assertRevocationsKnown).
    */
-  async start (): Promise<CognitoStoreSubscription | undefined> {
-    const subscribing = this.#calls.store.subscribe(this.#keys.channel, {
-      message: (message) => { this.#receive(message) },
-      down: () => { this.#down() },
-      up: () => { this.#up() }
-    }).then(async (subscription) => {
+  async start (): Promise<void> {
+    let timer: NodeJS.Timeout | undefined
+    await Promise.race([this.#subscribe(), new Promise((resolve) => { timer = setTimeout(resolve, this.#calls.timeoutMs * 4) })])
+    clearTimeout(timer)
+  }
+
+  async #subscribe (): Promise<void> {
+    try {
+      const subscription = await this.#calls.store.subscribe(this.#keys.channel, {
+        message: (message) => { this.#receive(message) },
+        down: () => { this.#down() },
+        up: () => { this.#up() }
+      })
       if (this.#closing) {
         await subscription.close()
         return
       }
       this.#subscription = subscription
-      this.live = true
-      this.epoch++
-      await this.#loadRevocations()
-    }, (error: unknown) => {
-      this.#handlers.log.warn({ error: error instanceof Error ? error.name : typeof error }, 'fastify-cognito: subscribing to the session store failed; sessions are read from the store on every request')
-    })
-    let timer: NodeJS.Timeout | undefined
-    await Promise.race([subscribing, new Promise((resolve) => { timer = setTimeout(resolve, this.#calls.timeoutMs * 4) })])
-    clearTimeout(timer)
-    return this.#subscription
+    } catch (error) {
+      this.#handlers.log.warn({ error: error instanceof Error ? error.name : typeof error }, 'fastify-cognito: subscribing to the session store failed; sessions are read from the store on every request until it succeeds')
+      if (!this.#closing) this.#retry = setTimeout(() => { this.#subscribe().catch(() => {}) }, RELOAD_INTERVAL_MS)
+      return
+    }
+    this.live = true
+    this.epoch++
+    await this.#loadRevocations().catch(() => {})
   }
 
   async close (): Promise<void> {
     this.#closing = true
+    clearTimeout(this.#retry)
     this.live = false
     for (const waiters of this.#waiters.values()) for (const wake of waiters) wake()
     await this.#subscription?.close()
   }
 
-  /** Throws the 503 while the list of signed-out tokens is not loaded, unless the app chose to fail open. */
+  /**
+   * Throws the 503 while the list of signed-out tokens is not loaded, unless the app chose to fail open. While no
+   * message can arrive (the subscription is down but the store answers), the list is loaded again at most once a
+   * second, so that a sign-out elsewhere is not missed for longer.
+   */
   assertRevocationsKnown (): void {
-    if (this.#revocationsLoaded || this.#handlers.failOpen) return
+    if (this.live && this.#revocationsLoaded) return
     const now = this.#handlers.clock.millis()
     if (this.#loading === undefined && now - this.#lastLoad >= RELOAD_INTERVAL_MS) {
       this.#loadRevocations().catch(() => {})
     }
+    if (this.#revocationsLoaded || this.#handlers.failOpen) return
     throw new CognitoSessionStoreUnavailableError('The list of signed-out tokens is not loaded from the session store yet: retry shortly')
   }
 
@@ -131,7 +146,7 @@ export class StoreEvents {
   }
 
   async #publish (message: Record<string, unknown>): Promise<void> {
-    const text = JSON.stringify(message)
+    const text = JSON.stringify({ ...message, i: this.#instance })
     await this.#calls.call('publish', async (store) => { await store.publish(this.#keys.channel, text) })
   }
 
@@ -158,7 +173,8 @@ export class StoreEvents {
     } catch {
       return
     }
-    if (!isPlainObject(message)) return
+    // This instance applied its own announcements when it made them (and keeps the session it just refreshed).
+    if (!isPlainObject(message) || message.i === this.#instance) return
     if (message.t === 'revoke' && typeof message.id === 'string' && typeof message.exp === 'number') {
       this.#handlers.revokeLocally(message.id, message.exp)
       return
