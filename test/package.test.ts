@@ -53,6 +53,8 @@ test('the tarball ships dist, README and CHANGELOG, and no sources or tests', as
   assert.ok(files.includes('package/dist/index.js'))
   assert.ok(files.includes('package/dist/index.d.ts'))
   assert.ok(files.includes('package/dist/testing/index.js'))
+  assert.ok(files.includes('package/dist/redis/index.js'))
+  assert.ok(files.includes('package/dist/redis/index.d.ts'))
   assert.ok(files.includes('package/README.md'))
   assert.ok(files.includes('package/CHANGELOG.md'))
   assert.equal(files.some((file) => file.startsWith('package/lib/') || file.startsWith('package/test/')), false)
@@ -69,6 +71,20 @@ test('packed from a clean tree without dist/: prepack builds every module of lib
     .flatMap((source) => [source.replace(/^lib\//, 'package/dist/').replace(/\.ts$/, '.js'), source.replace(/^lib\//, 'package/dist/').replace(/\.ts$/, '.d.ts')])
     .filter((file) => !files.has(file))
   assert.deepEqual(missing, [])
+})
+
+test('the Redis store loads no Redis client of its own: no built module imports node-redis (an optional peer)', async () => {
+  const { stdout } = await run('tar', ['-xzOf', tarball, '--wildcards', 'package/dist/*.js'])
+  assert.ok(stdout.includes('function redisStore'))
+  assert.doesNotMatch(stdout, /from ['"](redis|@redis\/[^'"]+|ioredis)['"]|require\(['"](redis|ioredis)/)
+  await writeFile(`${consumer}/redis.mjs`, `
+    import { redisStore } from 'fastify-cognito/redis'
+    let refused = false
+    try { redisStore({ client: {} }) } catch (error) { refused = error instanceof TypeError }
+    console.log(JSON.stringify({ type: typeof redisStore, refused }))
+  `)
+  const { stdout: out } = await run(process.execPath, ['redis.mjs'], { cwd: consumer })
+  assert.deepEqual(JSON.parse(out), { type: 'function', refused: true })
 })
 
 test('ESM import: default and named plugin, errors, and the testing kit', async () => {
