@@ -63,6 +63,16 @@ export function revocationIdOf (accessToken: string): string | undefined {
   return typeof id === 'string' && id !== '' ? id : undefined
 }
 
+/**
+ * When the access token expires (its `exp`), epoch seconds: how long a sign-out from another device must refuse it.
+ * Not the session's `expiresAt`, which is the ID token's `exp` when that comes first: an access token outliving its
+ * ID token would be accepted again once the ID token expired.
+ */
+function accessExpiryOf (session: CognitoSessionData): number {
+  const exp = unverifiedPayload(session.accessToken)?.exp
+  return typeof exp === 'number' && Number.isFinite(exp) ? Math.max(exp, session.expiresAt) : session.expiresAt
+}
+
 /** The names of a registration's keys in the store, under its prefix. */
 export class StoreKeys {
   readonly #prefix: string
@@ -106,7 +116,7 @@ export class StoreRecordCipher {
   }
 
   seal (session: CognitoSessionData, secret: Buffer, now: number): string {
-    const envelope: SessionEnvelope = { refreshToken: session.refreshToken, revocationId: revocationIdOf(session.accessToken), expiresAt: session.expiresAt }
+    const envelope: SessionEnvelope = { refreshToken: session.refreshToken, revocationId: revocationIdOf(session.accessToken), expiresAt: accessExpiryOf(session) }
     const sealedSession = this.#sessionCipher(secret).seal(packSession(session), now)
     const sealedEnvelope = this.#envelope.seal(Buffer.from(JSON.stringify(envelope), 'utf8'), now)
     return `${sealedSession}.${sealedEnvelope}`
