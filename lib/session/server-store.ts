@@ -166,12 +166,14 @@ export class ServerSessionStore implements SessionStore {
     this.#memo(request, null, undefined)
   }
 
-  /** Deletes a session from the store and its user's index, and tells every instance. */
+  /** Deletes a session from the store, tells every instance, and drops it from its user's index. */
   async endStored (sid: string, sub: string): Promise<void> {
     await this.calls.call('delete', async (store) => { await store.delete(this.keys.session(sid)) })
     this.#markEnded(sid)
-    await this.calls.call('removeFromSet', async (store) => { await store.removeFromSet(this.keys.userSessions(sub), sid) })
+    // Announced right after the delete: if a later call fails, no other instance goes on serving the deleted session
+    // from memory (this one has marked it ended, so a retry of the sign-out finds nothing to announce).
     await this.events.announceEnded(sid)
+    await this.calls.call('removeFromSet', async (store) => { await store.removeFromSet(this.keys.userSessions(sub), sid) })
   }
 
   /**
