@@ -24,17 +24,18 @@ export async function logout (context: SignInContext, request: FastifyRequest, r
   const session = store.readSession(request)
   const ending = session === null ? null : await endingSession(context, session)
   if (options.onLogout !== undefined) await options.onLogout(request, ending?.user ?? null)
-  await store.clearSession(request, reply)
-  loginTransactions.clear(request, reply)
   // A copy of the cookie (or its access token as a bearer token) replayed later in this process is refused, and so
   // is every access token of the same sign-in (by the verified `origin_jti`: a forged cookie revokes nothing else).
   if (session !== null) verifier.revokeAccessToken(session.accessToken, ending?.access.origin_jti)
   if (session !== null) refresher.forget(session.sid)
-  if (store instanceof ServerSessionStore && ending !== null && session !== null) {
-    // ... and on every other instance: only for tokens that verified (a forged session revokes nothing).
+  if (store instanceof ServerSessionStore && ending !== null) {
+    // ... and on every other instance, before the session is deleted: a store fault in between leaves a session
+    // whose tokens are refused and which a retried sign-out still finds, never a deleted session with live tokens.
     const id = ending.access.origin_jti ?? ending.access.jti
     if (typeof id === 'string' && id !== '') await store.events.revoke(id, ending.access.exp)
   }
+  await store.clearSession(request, reply)
+  loginTransactions.clear(request, reply)
   if (session?.refreshToken !== undefined) {
     // A failure is logged and never blocks the logout: the cookies are cleared anyway.
     await revokeBestEffort(context, request.log, session.refreshToken)

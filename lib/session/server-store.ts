@@ -67,6 +67,8 @@ export class ServerSessionStore implements SessionStore {
   /** Sessions ended in this process or announced as ended, refused whatever copy of them comes back. */
   readonly #ended: ExpiringCache<true>
   readonly #refresh: SharedRefresh
+  /** Store reads under way, by ticket. */
+  readonly #reading = new Map<string, Promise<CognitoSessionData | null>>()
 
   constructor (fastify: FastifyInstance, options: ServerSessionStoreOptions) {
     this.#options = options
@@ -173,7 +175,9 @@ export class ServerSessionStore implements SessionStore {
     // Announced right after the delete: if a later call fails, no other instance goes on serving the deleted session
     // from memory (this one has marked it ended, so a retry of the sign-out finds nothing to announce).
     await this.events.announceEnded(sid)
-    await this.calls.call('removeFromSet', async (store) => { await store.removeFromSet(this.keys.userSessions(sub), sid) })
+    // The index only lists sessions for endSessions, which skips those already gone: a failure here ends nothing
+    // less, and must not turn a finished sign-out into a 503 (logged by the bounded call).
+    await this.calls.call('removeFromSet', async (store) => { await store.removeFromSet(this.keys.userSessions(sub), sid) }).catch(() => {})
   }
 
   /**
@@ -224,15 +228,30 @@ export class ServerSessionStore implements SessionStore {
   }
 
   async #fetch (request: FastifyRequest, ticket: Ticket): Promise<void> {
-    // A session announced as refreshed or ended while this read was under way must not be cached from it.
-    const epoch = this.events.epoch
-    const session = await this.readStored(ticket)
+    const session = await this.#readShared(ticket)
     if (session === null || this.hasEnded(session)) {
       this.#memo(request, null, undefined)
       return
     }
-    if (this.events.live && this.events.epoch === epoch) this.remember(ticket, session)
     this.#memo(request, session, ticket)
+  }
+
+  /**
+   * One store read for concurrent requests of one ticket (a cold instance taking a burst of one session's requests),
+   * cached when it is still current: a session announced as refreshed or ended while the read was under way is not.
+   */
+  async #readShared (ticket: Ticket): Promise<CognitoSessionData | null> {
+    const key = formatTicket(ticket)
+    let reading = this.#reading.get(key)
+    if (reading === undefined) {
+      const epoch = this.events.epoch
+      reading = this.readStored(ticket).then((session) => {
+        if (session !== null && this.events.live && this.events.epoch === epoch) this.remember(ticket, session)
+        return session
+      }).finally(() => { this.#reading.delete(key) })
+      this.#reading.set(key, reading)
+    }
+    return await reading
   }
 
   #markEnded (sid: string): void {

@@ -23,9 +23,10 @@ const POLL_MS = 50
 /**
  * One refresh per session across the fleet (the model of oauth2-proxy's Redis lock): the instance that takes the
  * session's lock reads the session again and calls Cognito only if nobody refreshed it meanwhile, then stores the
- * result only if the session still exists. The others wait, bounded, for the stored result (woken by the refresh's
- * announcement, else looking again every 50 ms, taking the lock themselves if it is released without a result);
- * when time is up they go on with the current token if it is still valid, else answer 503 with Retry-After.
+ * result only if the session still exists. The others go on with their current token while it is still valid (it
+ * is only due); with an expired one they wait, bounded by the lock's life, for the stored result (woken by the
+ * refresh's announcement, else looking again every 50 ms, taking the lock themselves if it is released without a
+ * result), and when time is up answer 503 with Retry-After.
  * Within one instance, requests of one session share one attempt.
  */
 export class SharedRefresh {
@@ -65,11 +66,12 @@ export class SharedRefresh {
       }
       const current = await this.#readCurrent(ticket)
       if (this.#isRefreshedElsewhere(session, current)) return current
+      // Only due, not expired: go on with it while another instance refreshes (no request waits that need not).
+      if (session.expiresAt > this.#clock.seconds()) return session
       if (this.#clock.millis() >= deadline) break
       await store.events.refreshedOrAfter(ticket.sid, POLL_MS)
     }
-    // The other instance did not finish in time: the current token while it is valid, else retry later.
-    if (session.expiresAt > this.#clock.seconds()) return session
+    // The other instance did not finish in time, and the current token has expired: retry later.
     throw new CognitoRefreshPendingError()
   }
 
