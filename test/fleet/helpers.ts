@@ -16,6 +16,13 @@ export async function buildInstance (t: TestContext, idp: LocalCognito, redis: R
   app.get('/me', { preHandler: app.cognito.requireAuth() }, async (request) => ({ sub: request.user?.sub, data: request.cognito.sessionData ?? null }))
   app.get('/maybe', { preHandler: app.cognito.requireAuth({ optional: true }) }, async (request) => ({ sub: request.user?.sub ?? null }))
   app.post('/logout-everywhere', async (request, reply) => await request.cognito.logoutEverywhere(reply))
+  // Which access token authenticated the request: tells the tokens of two refreshes apart.
+  app.get('/token', { preHandler: app.cognito.requireAuth() }, async (request) => ({
+    sub: request.tokenPayload?.sub,
+    jti: request.tokenPayload?.jti ?? null,
+    originJti: request.tokenPayload?.origin_jti ?? null,
+    exp: request.tokenPayload?.exp
+  }))
   await app.ready()
   return app
 }
