@@ -2,10 +2,10 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
 import { redisStore } from '../../lib/redis/index.js'
-import { APP_ORIGIN, bearer, CLIENT_IDS, login, LOGOUT_URI, REDIRECT_URI, SECURE_REDIRECT_URI, startIdp, type CookieJar, type TestOptions } from '../helpers/app.js'
+import { APP_ORIGIN, bearer, CLIENT_IDS, login, LOGOUT_URI, REDIRECT_URI, SECURE_REDIRECT_URI, startIdp, type TestOptions } from '../helpers/app.js'
 import { startRedis } from '../helpers/redis-server.js'
-import { eventually, fleetClock, redisKeys, subscriberCount } from './harness.js'
-import { buildFleet, buildInstance, callsBetween, captureLogins, commandCalls } from './helpers.js'
+import { eventually, fleetClock, get, redisKeys, subscriberCount, tokenOf } from './harness.js'
+import { buildFleet, buildInstance, callsBetween, captureLogins, commandCalls, sidOf } from './helpers.js'
 
 /**
  * Three instances of one app on one Redis, as a load balancer spreads a browser's requests: a session signed in on
@@ -16,24 +16,6 @@ import { buildFleet, buildInstance, callsBetween, captureLogins, commandCalls } 
 const PREFIX = `fastify-cognito:${CLIENT_IDS.public}:`
 const CHANNEL = `${PREFIX}events`
 const MAX_SESSION_AGE = 30 * 24 * 3600
-
-interface TokenAnswer { sub: string, jti: string, originJti: string, exp: number }
-
-function tokenOf (response: LightMyRequestResponse): TokenAnswer {
-  assert.equal(response.statusCode, 200, response.body)
-  return response.json()
-}
-
-async function get (app: FastifyInstance, url: string, jar: CookieJar): Promise<LightMyRequestResponse> {
-  return await app.inject({ url, headers: { cookie: jar.header } })
-}
-
-/** The session id in a jar's ticket cookie (`<sid>.<secret>`). */
-function sidOf (jar: CookieJar): string {
-  const ticket = jar.cookies.get('cognito_sid')
-  assert.ok(ticket !== undefined, 'no ticket cookie')
-  return ticket.slice(0, 43)
-}
 
 /** Tokens handed to onLogin, in sign-in order: what a thief of a session's access token would replay. */
 function capturedLogins (): { logins: Array<{ sub: string, accessToken: string, refreshToken: string | undefined }>, overrides: Partial<TestOptions> } {

@@ -5,8 +5,11 @@
 import { request as httpRequest, createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { TestContext } from 'node:test'
+import assert from 'node:assert/strict'
+import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
 import type { RedisClientType } from 'redis'
 import type { LocalCognito } from '../../lib/testing/index.js'
+import type { CookieJar } from '../helpers/app.js'
 
 /**
  * A clock shared by the local Cognito and every instance, running with real time plus an offset: moving it ahead
@@ -127,4 +130,18 @@ export async function redisKeys (client: RedisClientType, pattern = '*'): Promis
 export async function subscriberCount (client: RedisClientType, channel: string): Promise<number> {
   const counts = await client.pubSubNumSub(channel)
   return Number(counts[channel] ?? 0)
+}
+
+/** What the fleet apps' `/token` route answers: which access token authenticated the request. */
+export interface TokenAnswer { sub: string, jti: string, originJti: string, exp: number }
+
+/** The `/token` answer of a response that must be a 200. */
+export function tokenOf (response: LightMyRequestResponse): TokenAnswer {
+  assert.equal(response.statusCode, 200, response.body)
+  return response.json()
+}
+
+/** A GET with the jar's cookies. */
+export async function get (app: FastifyInstance, url: string, jar: CookieJar): Promise<LightMyRequestResponse> {
+  return await app.inject({ url, headers: { cookie: jar.header } })
 }

@@ -6,8 +6,8 @@ import type { RedisClientType } from 'redis'
 import { redisStore } from '../../lib/redis/index.js'
 import { APP_ORIGIN, CLIENT_IDS, CookieJar, login, SESSION_SECRET, startIdp, type TestOptions } from '../helpers/app.js'
 import { startRedis } from '../helpers/redis-server.js'
-import { eventually, redisKeys, subscriberCount } from './harness.js'
-import { buildFleet, buildInstance, callsBetween, commandCalls } from './helpers.js'
+import { eventually, get, redisKeys, subscriberCount } from './harness.js'
+import { buildFleet, buildInstance, callsBetween, commandCalls, sidOf } from './helpers.js'
 
 /**
  * What one Redis shared by several apps, deployments or secrets keeps apart: key spaces and channels per app client
@@ -18,20 +18,12 @@ const PUBLIC = `fastify-cognito:${CLIENT_IDS.public}:`
 const CONFIDENTIAL = `fastify-cognito:${CLIENT_IDS.confidential}:`
 const OTHER_SECRET = 'another-session-secret-of-at-least-32-chars'
 
-async function get (app: FastifyInstance, url: string, jar: CookieJar): Promise<LightMyRequestResponse> {
-  return await app.inject({ url, headers: { cookie: jar.header } })
-}
-
 async function post (app: FastifyInstance, url: string, jar: CookieJar): Promise<LightMyRequestResponse> {
   return await app.inject({ method: 'POST', url, headers: { cookie: jar.header, origin: APP_ORIGIN } })
 }
 
 async function status (app: FastifyInstance, jar: CookieJar): Promise<number> {
   return (await get(app, '/me', jar)).statusCode
-}
-
-function sidOf (jar: CookieJar): string {
-  return (jar.cookies.get('cognito_sid') ?? '').slice(0, 43)
 }
 
 /** A jar whose ticket is `<sid>.<secret>`. */

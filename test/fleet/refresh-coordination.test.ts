@@ -2,10 +2,10 @@ import { test, type TestContext } from 'node:test'
 import assert from 'node:assert/strict'
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
 import type { LocalCognito } from '../../lib/testing/index.js'
-import { APP_ORIGIN, CLIENT_IDS, LOGOUT_URI, login, REDIRECT_URI, SECURE_REDIRECT_URI, startIdp, type CookieJar, type TestOptions } from '../helpers/app.js'
+import { APP_ORIGIN, CLIENT_IDS, LOGOUT_URI, login, REDIRECT_URI, SECURE_REDIRECT_URI, startIdp, type TestOptions } from '../helpers/app.js'
 import { startRedis, type RedisServer } from '../helpers/redis-server.js'
-import { eventually, fleetClock, redisKeys, refreshGate, type FleetClock, type RefreshGate } from './harness.js'
-import { buildFleet, callsBetween, commandCalls } from './helpers.js'
+import { eventually, fleetClock, get, redisKeys, refreshGate, tokenOf, type FleetClock, type RefreshGate, type TokenAnswer } from './harness.js'
+import { buildFleet, callsBetween, commandCalls, sidOf } from './helpers.js'
 
 /**
  * One refresh across the fleet. The local Cognito rotates refresh tokens with no grace period, as an app client with
@@ -20,8 +20,6 @@ const CHANNEL = `${PREFIX}events`
 const TOKEN_SECONDS = 3600
 /** Default lock of a refresh: 2 × httpTimeout (5000) + 4 × sessionStoreTimeout (500) + 1000 ms. */
 const DEFAULT_LOCK_MS = 13_000
-
-interface TokenAnswer { sub: string, jti: string, originJti: string, exp: number }
 
 interface Race {
   clock: FleetClock
@@ -48,19 +46,6 @@ async function race (t: TestContext, overrides: Partial<TestOptions> = {}): Prom
   const redis = await startRedis(t)
   const fleet = await buildFleet(t, idp, redis, 3, { now: clock.now, domain: gate.domain, ...overrides })
   return { clock, idp, gate, redis, fleet: fleet as Race['fleet'] }
-}
-
-function tokenOf (response: LightMyRequestResponse): TokenAnswer {
-  assert.equal(response.statusCode, 200, response.body)
-  return response.json()
-}
-
-async function get (app: FastifyInstance, url: string, jar: CookieJar): Promise<LightMyRequestResponse> {
-  return await app.inject({ url, headers: { cookie: jar.header } })
-}
-
-function sidOf (jar: CookieJar): string {
-  return (jar.cookies.get('cognito_sid') ?? '').slice(0, 43)
 }
 
 test('three instances refreshing one expired session at once: one call at Cognito, one new token for all', async (t) => {
