@@ -41,6 +41,12 @@ export interface FleetResult {
   bearerRefused: number[]
   /** Until C answered the POST /logout (its whole flow, the revocation of the refresh token at the IdP included). */
   logoutAnswered: number[]
+  /**
+   * Until the fleet's "session ended" and "token revoked" messages reached an observer subscribed to the store's
+   * channel on a connection of its own in this process: what Redis pub/sub itself takes, without the polling.
+   */
+  endMessage: number[]
+  revokeMessage: number[]
   /** Poll rounds (4 requests each) per sign-out, median: how fine the timing is. */
   pollsMedian: number
   /** Sign-outs not refused everywhere within TIMEOUT_MS (counted as TIMEOUT_MS above). */
@@ -52,6 +58,8 @@ export interface FleetResult {
 
 const TIMEOUT_MS = 2000
 const APP_ORIGIN = new URL(REDIRECT_URI).origin
+/** The store's pub/sub channel: the default key prefix (`fastify-cognito:<clientId>:`) and `events`. */
+const CHANNEL = `fastify-cognito:${CLIENT_ID}:events`
 
 interface Instance {
   app: FastifyInstance
@@ -90,7 +98,19 @@ async function main (): Promise<void> {
   const input = JSON.parse(await readFile(process.env.BENCH_INPUT as string, 'utf8')) as FleetInput
   let lastAccessToken: string | undefined
   const fleet: Instance[] = []
+  const observer: RedisClientType = createClient({ url: input.redisUrl })
+  observer.on('error', () => {})
+  let started = 0
+  let endAt = NaN
+  let revokeAt = NaN
   try {
+    await observer.connect()
+    await observer.subscribe(CHANNEL, (message) => {
+      const at = performance.now() - started
+      const type = (JSON.parse(message) as { t?: unknown }).t
+      if (type === 'end' && Number.isNaN(endAt)) endAt = at
+      if (type === 'revoke' && Number.isNaN(revokeAt)) revokeAt = at
+    })
     fleet.push(await instance(input, (token) => { lastAccessToken = token }))
     fleet.push(await instance(input))
     fleet.push(await instance(input))
@@ -102,6 +122,8 @@ async function main (): Promise<void> {
       cookieRefused: [],
       bearerRefused: [],
       logoutAnswered: [],
+      endMessage: [],
+      revokeMessage: [],
       pollsMedian: NaN,
       timeouts: 0,
       timeoutMs: TIMEOUT_MS,
@@ -126,7 +148,9 @@ async function main (): Promise<void> {
 
       const refusedAt: number[] = checks.map(() => NaN)
       let logoutAt = NaN
-      const started = performance.now()
+      endAt = NaN
+      revokeAt = NaN
+      started = performance.now()
       const logout = c.inject({ method: 'POST', url: '/logout', headers: { ...cookie, origin: APP_ORIGIN } }).then((response) => {
         logoutAt = performance.now() - started
         return response
@@ -164,10 +188,13 @@ async function main (): Promise<void> {
       result.bearerRefused.push(Math.max(at(1), at(3)))
       result.refusedEverywhere.push(Math.max(at(0), at(1), at(2), at(3)))
       result.logoutAnswered.push(logoutAt)
+      result.endMessage.push(endAt)
+      result.revokeMessage.push(revokeAt)
     }
     result.pollsMedian = median(polls)
     process.stdout.write(`${JSON.stringify(result)}\n`)
   } finally {
+    if (observer.isOpen) await observer.close()
     for (const { app, client } of fleet) {
       await app.close()
       if (client.isOpen) await client.close()
