@@ -101,7 +101,18 @@ export async function startRedis (): Promise<BenchRedis> {
   proc.stderr?.on('data', (chunk: Buffer) => { output += chunk.toString() })
   // Whatever happens to this process, the server does not outlive it.
   const killOnExit = (): void => { if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL') }
+  // A signal ends this process without 'exit': stop the server, then die of the same signal as if not caught.
+  const onSignal = (signal: NodeJS.Signals): void => {
+    killOnExit()
+    forget()
+    process.kill(process.pid, signal)
+  }
+  const forget = (): void => {
+    process.off('exit', killOnExit)
+    for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.off(signal, onSignal)
+  }
   process.once('exit', killOnExit)
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(signal, onSignal)
   const spawnError = new Promise<never>((_resolve, reject) => {
     proc.once('error', (error: NodeJS.ErrnoException) => {
       reject(new Error(error.code === 'ENOENT'
@@ -112,7 +123,7 @@ export async function startRedis (): Promise<BenchRedis> {
   spawnError.catch(() => {})
 
   const stop = async (): Promise<void> => {
-    process.off('exit', killOnExit)
+    forget()
     if (proc.exitCode === null && proc.signalCode === null && proc.pid !== undefined) {
       const exited = new Promise((resolve) => proc.once('exit', resolve))
       proc.kill('SIGTERM')
