@@ -7,7 +7,6 @@
  *   The figures reported are medians over the rounds.
  * - Single-thread verification of one token, no cache, against the node:crypto RSA floor (bench/verify.ts).
  * - The login callback's own CPU (bench/callback.ts), and cache memory with 100,000 tokens (bench/memory.ts).
- *
  * - The server-side session store (Redis, bench/redis.ts): a guarded route on a store session among the scenarios
  *   above, Redis's own command count around its runs, and sign-out across three instances (bench/fleet.ts).
  *
