@@ -379,7 +379,8 @@ function storeSection (load: LoadResults, store: StoreResults | string, fx: Fixt
   lines.push(`- Redis ${store.redisVersion} on loopback (redis-server without persistence, on the load generator's core), ` +
     'a node-redis v5 client per app; `sessionStore: redisStore({ client })`. The browser of a signed-in user (carol, 40 groups, ' +
     `the same login as the cookie session) carries one \`cognito_sid\` cookie of ${fx.storeSessionCookie?.length ?? NaN} bytes instead of ` +
-    `${fx.sessionCookie.length} bytes in ${fx.sessionCookie.split('; ').length} chunks.`)
+    `${fx.sessionCookie.length} bytes in ${fx.sessionCookie.split('; ').length} chunks (over https, where cookies are Secure by default, ` +
+    `its name is \`__Host-cognito_sid\`: ${(fx.storeSessionCookie?.length ?? NaN) + '__Host-'.length} bytes).`)
   if (count !== undefined) {
     lines.push(`- Redis commands during the ${count.runs} measured runs of the guarded store-session route: ` +
       `${format(totalCalls(count.calls))} for ${format(count.requests)} requests, ${format(commandsPerRequest(count), 4)} per request ` +
