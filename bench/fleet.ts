@@ -92,6 +92,17 @@ async function status (app: FastifyInstance, headers: Record<string, string>): P
   return (await app.inject({ url: '/me', headers })).statusCode
 }
 
+// Run by bench/run.ts: if it goes (a signal), this ends too rather than wait on a Redis that went with it. Its pid
+// comes in BENCH_PARENT: it may be gone before this module has even loaded, and process.ppid is then another's.
+const parent = Number(process.env.BENCH_PARENT ?? process.ppid)
+setInterval(() => {
+  try {
+    process.kill(parent, 0)
+  } catch {
+    process.exit(1)
+  }
+}, 200).unref()
+
 const sleep = async (ms: number): Promise<void> => { await new Promise((resolve) => setTimeout(resolve, ms)) }
 
 async function main (): Promise<void> {

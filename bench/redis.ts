@@ -5,6 +5,7 @@
  * core); it is idle during the load when the plugin does what it should (no Redis command per repeated request).
  */
 import { spawn, type ChildProcess } from 'node:child_process'
+import { rmSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import os from 'node:os'
@@ -100,7 +101,10 @@ export async function startRedis (): Promise<BenchRedis> {
   proc.stdout?.on('data', (chunk: Buffer) => { output += chunk.toString() })
   proc.stderr?.on('data', (chunk: Buffer) => { output += chunk.toString() })
   // Whatever happens to this process, the server does not outlive it.
-  const killOnExit = (): void => { if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL') }
+  const killOnExit = (): void => {
+    if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL')
+    rmSync(dir, { recursive: true, force: true })
+  }
   // A signal ends this process without 'exit': stop the server, then die of the same signal as if not caught.
   const onSignal = (signal: NodeJS.Signals): void => {
     killOnExit()

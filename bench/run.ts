@@ -286,7 +286,7 @@ async function child<T> (script: string, input: unknown, { nodeFlags = [], core 
   const node = [process.execPath, ...nodeFlags, '--import', 'tsx', script]
   const [command, ...args] = core === undefined ? node : ['taskset', '-c', String(core), ...node]
   const proc = spawn(command as string, args, {
-    env: { ...process.env, BENCH_INPUT: file },
+    env: { ...process.env, BENCH_INPUT: file, BENCH_PARENT: String(process.pid) },
     stdio: ['ignore', 'pipe', 'inherit']
   })
   let output = ''

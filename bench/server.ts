@@ -136,6 +136,9 @@ function route (scope: FastifyInstance, path: string, preHandler: preHandlerAsyn
   else scope.get(path, { preHandler }, handler)
 }
 
+// The parent gone (even while this server is still starting, e.g. waiting for a Redis that went with it): end too.
+process.on('disconnect', () => { process.exit(0) })
+
 const scenarios = JSON.parse(process.env.BENCH_SERVER ?? '[]') as Array<{ id: string, server: ServerConfig }>
 const app = Fastify({ logger: false })
 app.decorateRequest('benchClaims', null)
@@ -162,7 +165,6 @@ process.on('message', (message: { type: string, id?: number }) => {
     app.close().then(() => process.exit(0), () => process.exit(1))
   }
 })
-process.on('disconnect', () => { process.exit(0) })
 process.send?.({ type: 'ready', port: address.port })
 
 declare module 'fastify' {
