@@ -17,7 +17,17 @@ export interface ServerConfig {
   /** The kid of the access-token signing key (for the peers that take one PEM key). */
   accessKid: string
   /** fastify-cognito only. */
-  plugin?: { domain: string, issuer: string, jwksUri: string, tokenCacheSize?: number, guard?: boolean, bearerOnly?: boolean, scopes?: string[] }
+  plugin?: {
+    domain: string
+    issuer: string
+    jwksUri: string
+    tokenCacheSize?: number
+    guard?: boolean
+    bearerOnly?: boolean
+    scopes?: string[]
+    /** Sessions on this Redis (`sessionStore: redisStore({ client })`) instead of the cookie store. */
+    redisUrl?: string
+  }
   /** @fastify/secure-session only: the 32-byte key, hex. */
   secureSessionKey?: string
 }
@@ -35,6 +45,8 @@ export interface Scenario {
   peer?: boolean
   /** The scenario of the same app and request with the route left open: the guard's own cost is the ratio to it. */
   openRoute?: string
+  /** Count Redis's commands (INFO commandstats) around each measured run of this scenario. */
+  redisCommands?: boolean
 }
 
 export function median (values: number[]): number {

@@ -5,7 +5,9 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto'
 import fastifySecureSession from '@fastify/secure-session'
 import Fastify, { type LightMyRequestResponse } from 'fastify'
+import { createClient, type RedisClientType } from 'redis'
 import fastifyCognito from '../lib/index.js'
+import { redisStore } from '../lib/redis/index.js'
 import { startLocalCognito, type LocalCognito } from '../lib/testing/index.js'
 import { CLIENT_ID, COGNITO_ISSUER, REDIRECT_URI, SESSION_SECRET, USER_POOL_ID } from './common.js'
 
@@ -26,6 +28,8 @@ export interface Fixtures {
   sessionCookie: string
   /** The Cookie header of a real session of alice (2 groups): what most users carry. */
   smallSessionCookie: string
+  /** With a Redis: the Cookie header (`cognito_sid` alone) of a real session of carol (40 groups) kept on that Redis. */
+  storeSessionCookie?: string
   /** A @fastify/secure-session cookie holding a session of the same size, and its key (hex). */
   secureSessionCookie: string
   secureSessionKey: string
@@ -73,19 +77,31 @@ function cookieHeader (response: LightMyRequestResponse, prefix?: string): strin
     .join('; ')
 }
 
-/** The whole browser login of `username` against an app with the plugin: /login, the IdP's form, the callback. */
-async function loginCookie (idp: LocalCognito, username: string): Promise<string> {
+/**
+ * The whole browser login of `username` against an app with the plugin: /login, the IdP's form, the callback. With
+ * `redisUrl` the app keeps its sessions on that Redis (`sessionStore: redisStore({ client })`), and the browser gets
+ * the `cognito_sid` ticket cookie instead of the session chunks; every app of the benchmark with the same client id,
+ * secret and Redis then reads that session.
+ */
+async function loginCookie (idp: LocalCognito, username: string, redisUrl?: string): Promise<string> {
   const app = Fastify()
-  await app.register(fastifyCognito, {
-    userPoolId: USER_POOL_ID,
-    clientId: CLIENT_ID,
-    domain: idp.domain,
-    issuer: idp.issuer,
-    redirectUri: REDIRECT_URI,
-    sessionSecret: SESSION_SECRET
-  })
-  await app.ready()
+  let client: RedisClientType | undefined
+  if (redisUrl !== undefined) {
+    client = createClient({ url: redisUrl })
+    client.on('error', () => {})
+    await client.connect()
+  }
   try {
+    await app.register(fastifyCognito, {
+      userPoolId: USER_POOL_ID,
+      clientId: CLIENT_ID,
+      domain: idp.domain,
+      issuer: idp.issuer,
+      redirectUri: REDIRECT_URI,
+      sessionSecret: SESSION_SECRET,
+      ...(client === undefined ? {} : { sessionStore: redisStore({ client }) })
+    })
+    await app.ready()
     const start = await app.inject({ url: '/login' })
     const authorize = await fetch(location(start), { redirect: 'manual' })
     const form = new URL(location(authorize), idp.domain)
@@ -93,13 +109,17 @@ async function loginCookie (idp: LocalCognito, username: string): Promise<string
     const callback = new URL(location(signIn))
     const response = await app.inject({ url: callback.pathname + callback.search, headers: { cookie: cookieHeader(start) } })
     if (response.statusCode !== 302) throw new Error(`the login callback answered ${response.statusCode}: ${response.body}`)
-    const cookie = cookieHeader(response, 'cognito_session.')
+    const cookie = cookieHeader(response, client === undefined ? 'cognito_session.' : STORE_COOKIE)
     if (cookie === '') throw new Error('the login set no session cookie')
     return cookie
   } finally {
     await app.close()
+    if (client?.isOpen === true) await client.close()
   }
 }
+
+/** The ticket cookie of a server-side store session (cookie name `cognito`, not secure: `cognito_sid`). */
+export const STORE_COOKIE = 'cognito_sid'
 
 async function secureSessionCookie (idp: LocalCognito): Promise<{ cookie: string, key: string }> {
   const key = randomBytes(32)
@@ -125,7 +145,7 @@ async function secureSessionCookie (idp: LocalCognito): Promise<{ cookie: string
   return { cookie: `session=${encodeURIComponent(value)}`, key: key.toString('hex') }
 }
 
-export async function createFixtures (poolSize: number): Promise<Fixtures> {
+export async function createFixtures (poolSize: number, { redisUrl }: { redisUrl?: string | undefined } = {}): Promise<Fixtures> {
   const idp = await startIdp()
   const jwks = await (await fetch(idp.jwksUri)).json() as { keys: Array<Record<string, unknown>> }
   const mint = async (): Promise<string> => await idp.mintAccessToken('alice', CLIENT_ID, { claims: { iss: COGNITO_ISSUER } })
@@ -137,6 +157,7 @@ export async function createFixtures (poolSize: number): Promise<Fixtures> {
   const sessionCookie = await loginCookie(idp, 'carol')
   const smallSessionCookie = await loginCookie(idp, 'alice')
   const secure = await secureSessionCookie(idp)
+  const storeSessionCookie = redisUrl === undefined ? undefined : await loginCookie(idp, 'carol', redisUrl)
   return {
     idp,
     jwks,
@@ -146,6 +167,7 @@ export async function createFixtures (poolSize: number): Promise<Fixtures> {
     machineToken,
     sessionCookie,
     smallSessionCookie,
+    ...(storeSessionCookie === undefined ? {} : { storeSessionCookie }),
     secureSessionCookie: secure.cookie,
     secureSessionKey: secure.key,
     close: async () => { await idp.close() }

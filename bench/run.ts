@@ -7,9 +7,13 @@
  *   The figures reported are medians over the rounds.
  * - Single-thread verification of one token, no cache, against the node:crypto RSA floor (bench/verify.ts).
  * - The login callback's own CPU (bench/callback.ts), and cache memory with 100,000 tokens (bench/memory.ts).
+ * - The server-side session store (Redis, bench/redis.ts): a guarded route on a store session among the scenarios
+ *   above, Redis's own command count around its runs, and sign-out across three instances (bench/fleet.ts).
  *
  * Prints the tables and writes bench/results.md. Settings: BENCH_ROUNDS (6), BENCH_SECONDS (1.5 per run),
- * BENCH_PIN=0 to leave CPU placement to the OS.
+ * BENCH_PIN=0 to leave CPU placement to the OS, BENCH_REDIS=0 to skip the session-store part (it needs redis-server;
+ * BENCH_REDIS_SERVER names another binary), BENCH_SIGNOUTS (100), BENCH_ONLY=store to run only the session-store
+ * part (with the unguarded baseline) and print it, without writing bench/results.md.
  */
 import { execFileSync, spawn } from 'node:child_process'
 import { once } from 'node:events'
@@ -18,10 +22,12 @@ import os from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { CALLBACK_BLOCK, CALLBACK_WARMUP, measureCallback, type CallbackResult } from './callback.js'
-import { COGNITO_ISSUER, format, median, type Scenario } from './common.js'
+import { COGNITO_ISSUER, format, median, type Scenario, type ServerConfig } from './common.js'
 import { createFixtures, type Fixtures } from './fixtures.js'
+import type { FleetInput, FleetResult } from './fleet.js'
 import { BenchServer, run, type RunResult } from './load.js'
 import type { MemoryResult } from './memory.js'
+import { commandsBetween, redisSkipped, startRedis, totalCalls, type BenchRedis, type CommandCalls } from './redis.js'
 import type { VerifyResult } from './verify.js'
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 6)
@@ -30,6 +36,12 @@ const WARMUP_SECONDS = 1
 /** Pool of distinct tokens for the "always-new" scenario: twice the cache of that server, so every request misses. */
 const POOL_SIZE = 4000
 const NEW_TOKENS_CACHE_SIZE = 2000
+/** Sign-outs across the fleet of three instances on one Redis. */
+const SIGN_OUTS = Number(process.env.BENCH_SIGNOUTS ?? 100)
+/** BENCH_ONLY=store: the session-store part alone (and the unguarded baseline its ratios need). */
+const ONLY = process.env.BENCH_ONLY
+if (ONLY !== undefined && ONLY !== 'store') throw new Error(`BENCH_ONLY=${ONLY}: the only part that runs alone is "store"`)
+const STORE_SCENARIOS = new Set(['unguarded', 'open-store-session', 'store-session'])
 
 function canPin (): boolean {
   if (process.env.BENCH_PIN === '0' || os.cpus().length < 2) return false
@@ -41,7 +53,12 @@ function canPin (): boolean {
   }
 }
 
-function scenarios (fx: Fixtures): Scenario[] {
+function scenarios (fx: Fixtures, redisUrl: string | undefined): Scenario[] {
+  const all = allScenarios(fx, redisUrl)
+  return ONLY === 'store' ? all.filter((scenario) => STORE_SCENARIOS.has(scenario.id)) : all
+}
+
+function allScenarios (fx: Fixtures, redisUrl: string | undefined): Scenario[] {
   const base = { jwks: fx.jwks, issuer: COGNITO_ISSUER, accessKid: fx.accessKid }
   const plugin = { domain: fx.idp.domain, issuer: COGNITO_ISSUER, jwksUri: fx.idp.jwksUri }
   const bearer = { authorization: `Bearer ${fx.bearerToken}` }
@@ -112,6 +129,7 @@ function scenarios (fx: Fixtures): Scenario[] {
       headers: { cookie: fx.smallSessionCookie },
       openRoute: 'open-session-small'
     },
+    ...storeScenarios(fx, redisUrl, base, plugin),
     {
       id: 'bearer-new',
       label: `fastify-cognito, Bearer, always-new tokens (${POOL_SIZE} in turn, cache ${NEW_TOKENS_CACHE_SIZE})`,
@@ -133,6 +151,33 @@ function scenarios (fx: Fixtures): Scenario[] {
   ]
 }
 
+/**
+ * The session-store pair: the same guarded route as the cookie sessions, its app on a Redis store, the request
+ * carrying the `cognito_sid` ticket of a real sign-in (carol, 40 groups, as the "session" scenario); and the same
+ * app's route without the guard receiving the very same Cookie header.
+ */
+function storeScenarios (fx: Fixtures, redisUrl: string | undefined, base: Pick<ServerConfig, 'jwks' | 'issuer' | 'accessKid'>, plugin: NonNullable<ServerConfig['plugin']>): Scenario[] {
+  const cookie = fx.storeSessionCookie
+  if (redisUrl === undefined || cookie === undefined) return []
+  const store = { ...plugin, issuer: fx.idp.issuer, redisUrl }
+  return [
+    {
+      id: 'open-store-session',
+      label: 'fastify-cognito on a Redis session store, route without guard, same store cookie',
+      server: { ...base, kind: 'plugin', plugin: { ...store, guard: false } },
+      headers: { cookie }
+    },
+    {
+      id: 'store-session',
+      label: 'fastify-cognito, Redis session store, `cognito_sid` cookie (40 groups)',
+      server: { ...base, kind: 'plugin', plugin: store },
+      headers: { cookie },
+      openRoute: 'open-store-session',
+      redisCommands: true
+    }
+  ]
+}
+
 export interface ScenarioResult {
   scenario: Scenario
   runs: RunResult[]
@@ -149,29 +194,46 @@ interface LoadResults {
   jwksFetchesAfterLoad: number
   pluginServers: number
   firstRequestMs: number
+  /** Redis's commands during the measured runs of the store-session scenario (not its warm-up). */
+  redisCommands?: RedisCommandCount
 }
 
-async function load (fx: Fixtures, pinned: boolean): Promise<LoadResults> {
-  const list = scenarios(fx)
+interface RedisCommandCount {
+  runs: number
+  /** Requests autocannon completed in those runs. */
+  requests: number
+  /** Commands Redis ran meanwhile, by command, the INFO readings themselves excluded. */
+  calls: CommandCalls
+  /** INFO readings subtracted (one per run: the reading before it). */
+  probes: number
+}
+
+async function load (fx: Fixtures, pinned: boolean, redis: BenchRedis | undefined): Promise<LoadResults> {
+  const list = scenarios(fx, redis?.url)
   const jwksBefore = fx.idp.requests.jwks
   process.stdout.write(`starting the server (${list.length} scenarios)...`)
   const server = await BenchServer.start(list, pinned ? 0 : undefined)
   try {
-    return await measure(fx, list, server, jwksBefore, pinned)
+    return await measure(fx, list, server, jwksBefore, pinned, redis)
   } finally {
     await server.close()
   }
 }
 
-async function measure (fx: Fixtures, list: Scenario[], server: BenchServer, jwksBefore: number, pinned: boolean): Promise<LoadResults> {
+async function measure (fx: Fixtures, list: Scenario[], server: BenchServer, jwksBefore: number, pinned: boolean, redis: BenchRedis | undefined): Promise<LoadResults> {
   const pluginServers = list.filter((scenario) => scenario.server.kind === 'plugin').length
   const jwksFetchesAtStart = fx.idp.requests.jwks - jwksBefore
   console.log(' ready')
   // onReady prefetched the JWKS: the very first guarded request pays only for its own verification.
-  const firstStarted = performance.now()
-  const first = await fetch(`http://127.0.0.1:${server.port}/bearer`, { headers: { authorization: `Bearer ${fx.bearerToken}` } })
-  const firstRequestMs = performance.now() - firstStarted
-  if (first.status !== 200) throw new Error(`the first guarded request answered ${first.status}`)
+  let firstRequestMs = NaN
+  if (list.some((scenario) => scenario.id === 'bearer')) {
+    const firstStarted = performance.now()
+    const first = await fetch(`http://127.0.0.1:${server.port}/bearer`, { headers: { authorization: `Bearer ${fx.bearerToken}` } })
+    firstRequestMs = performance.now() - firstStarted
+    if (first.status !== 200) throw new Error(`the first guarded request answered ${first.status}`)
+  }
+  const counted = list.some((scenario) => scenario.redisCommands === true) && redis !== undefined
+  const redisCommands: RedisCommandCount = { runs: 0, requests: 0, calls: new Map(), probes: 0 }
 
   for (const scenario of list) {
     const warm = await run(server, scenario, WARMUP_SECONDS)
@@ -187,7 +249,18 @@ async function measure (fx: Fixtures, list: Scenario[], server: BenchServer, jwk
     baseline.runs.push(before)
     for (let index = 1; index < list.length; index++) {
       const result = results[index] as ScenarioResult
+      const probe = counted && result.scenario.redisCommands === true ? redis : undefined
+      const callsBefore = await probe?.commandCalls()
       const measured = await run(server, result.scenario, SECONDS)
+      if (probe !== undefined && callsBefore !== undefined) {
+        // The reading before the run is counted in the reading after it: one probe to subtract.
+        for (const [name, count] of commandsBetween(callsBefore, await probe.commandCalls(), 1)) {
+          redisCommands.calls.set(name, (redisCommands.calls.get(name) ?? 0) + count)
+        }
+        redisCommands.runs++
+        redisCommands.probes++
+        redisCommands.requests += measured.requests
+      }
       const after = await run(server, baseline.scenario, SECONDS)
       baseline.runs.push(after)
       if (measured.non2xx > 0 || measured.errors > 0) throw new Error(`${result.scenario.id}: ${measured.non2xx} non-2xx answers, ${measured.errors} errors`)
@@ -199,7 +272,7 @@ async function measure (fx: Fixtures, list: Scenario[], server: BenchServer, jwk
     }
   }
   const jwksFetchesAfterLoad = fx.idp.requests.jwks - jwksBefore
-  return { results, pinned, jwksFetchesAtStart, jwksFetchesAfterLoad, pluginServers, firstRequestMs }
+  return { results, pinned, jwksFetchesAtStart, jwksFetchesAfterLoad, pluginServers, firstRequestMs, ...(counted ? { redisCommands } : {}) }
 }
 
 /**
@@ -213,7 +286,7 @@ async function child<T> (script: string, input: unknown, { nodeFlags = [], core 
   const node = [process.execPath, ...nodeFlags, '--import', 'tsx', script]
   const [command, ...args] = core === undefined ? node : ['taskset', '-c', String(core), ...node]
   const proc = spawn(command as string, args, {
-    env: { ...process.env, BENCH_INPUT: file },
+    env: { ...process.env, BENCH_INPUT: file, BENCH_PARENT: String(process.pid) },
     stdio: ['ignore', 'pipe', 'inherit']
   })
   let output = ''
@@ -236,7 +309,160 @@ function guardAlone (result: ScenarioResult, byId: Map<string, ScenarioResult>):
   return median(result.ratios.map((value, round) => value / (open.ratios[round] as number)))
 }
 
-function report (load: LoadResults, verify: VerifyResult, callback: CallbackResult, memory: MemoryResult, fx: Fixtures, seconds: number): string {
+interface StoreResults {
+  redisVersion: string
+  fleet: FleetResult
+}
+
+/** The value at quantile `q` (0..1) of `values`, nearest rank. */
+function rank (values: number[], q: number): number {
+  if (values.length === 0) return NaN
+  const sorted = [...values].sort((a, b) => a - b)
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))] as number
+}
+
+function commandsPerRequest (count: RedisCommandCount | undefined): number {
+  return count === undefined || count.requests === 0 ? NaN : totalCalls(count.calls) / count.requests
+}
+
+function breakdown (calls: CommandCalls): string {
+  return calls.size === 0 ? 'none' : [...calls].sort((a, b) => b[1] - a[1]).map(([name, count]) => `${name} ${format(count)}`).join(', ')
+}
+
+/**
+ * The session store's rows of the targets tables: the ratio to the same route unguarded (first table), and the
+ * ratio to the bare route, the Redis commands per repeated request and the sign-out propagation (second table).
+ * `store` is the reason when the part did not run.
+ */
+function storeTargets (load: LoadResults, store: StoreResults | string, byId: Map<string, ScenarioResult>): { sameRequest: string, others: string[] } {
+  // What the store replaces: the cookie session of the same user, measured in the same run (not with BENCH_ONLY).
+  const cookieSession = median(byId.get('session')?.ratios ?? [])
+  const bareTarget = 'Store session (Redis), guarded / bare route without credentials: >= 0.85' +
+    (Number.isFinite(cookieSession) ? ` (the 4 KB cookie session of the same user: ${format(cookieSession, 2)})` : '')
+  const commandsTarget = 'Redis commands per repeated guarded request (store session): 0'
+  const fleetTarget = 'Sign-out on one of 3 instances: the other two refuse the old session cookie and its access token (Bearer) within < 100 ms (max)'
+  const guarded = byId.get('store-session')
+  if (typeof store === 'string' || guarded === undefined) {
+    const why = typeof store === 'string' ? store : 'no store-session scenario'
+    return {
+      sameRequest: `| Store session (Redis, \`cognito_sid\` cookie): >= 0.90 | n/a | not run (${why}) | n/a |`,
+      others: [bareTarget, commandsTarget, fleetTarget].map((target) => `| ${target} | n/a | not run (${why}) |`)
+    }
+  }
+  const alone = guardAlone(guarded, byId)
+  const bare = median(guarded.ratios)
+  const count = load.redisCommands
+  const perRequest = commandsPerRequest(count)
+  const { fleet } = store
+  const everywhere = fleet.refusedEverywhere
+  return {
+    sameRequest: `| Store session (Redis, \`cognito_sid\` cookie): >= 0.90 | ${format(alone, 2)} | ${pass(alone >= 0.9)} | ${format(bare, 2)} |`,
+    others: [
+      `| ${bareTarget} | ${format(bare, 2)} | ${pass(bare >= 0.85)} |`,
+      `| ${commandsTarget} | ${format(perRequest, 4)} (${format(count === undefined ? NaN : totalCalls(count.calls))} commands for ` +
+        `${format(count?.requests ?? NaN)} requests) | ${pass(perRequest === 0)} |`,
+      `| ${fleetTarget} | median ${format(median(everywhere), 1)} ms, max ${format(rank(everywhere, 1), 1)} ms over ${everywhere.length} sign-outs` +
+        `${fleet.timeouts > 0 ? `, ${fleet.timeouts} not refused within ${fleet.timeoutMs} ms` : ''} | ` +
+        `${pass(everywhere.length > 0 && rank(everywhere, 1) < 100 && fleet.timeouts === 0 && fleet.anomalies.length === 0)} |`
+    ]
+  }
+}
+
+function storeSection (load: LoadResults, store: StoreResults | string, fx: Fixtures): string[] {
+  const lines: string[] = ['## Server-side session store (Redis)', '']
+  if (typeof store === 'string') {
+    lines.push(`Not run: ${store}.`, '')
+    return lines
+  }
+  const count = load.redisCommands
+  const { fleet } = store
+  lines.push(`- Redis ${store.redisVersion} on loopback (redis-server without persistence, on the load generator's core), ` +
+    'a node-redis v5 client per app; `sessionStore: redisStore({ client })`. The browser of a signed-in user (carol, 40 groups, ' +
+    `the same login as the cookie session) carries one \`cognito_sid\` cookie of ${fx.storeSessionCookie?.length ?? NaN} bytes instead of ` +
+    `${fx.sessionCookie.length} bytes in ${fx.sessionCookie.split('; ').length} chunks (over https, where cookies are Secure by default, ` +
+    `its name is \`__Host-cognito_sid\`: ${(fx.storeSessionCookie?.length ?? NaN) + '__Host-'.length} bytes).`)
+  if (count !== undefined) {
+    lines.push(`- Redis commands during the ${count.runs} measured runs of the guarded store-session route: ` +
+      `${format(totalCalls(count.calls))} for ${format(count.requests)} requests, ${format(commandsPerRequest(count), 4)} per request ` +
+      `(by command: ${breakdown(count.calls)}). Counted by Redis itself, INFO commandstats (the sum of \`calls=\` over every ` +
+      `\`cmdstat_\` line) read before and after each run on a connection opened beforehand, the ${count.probes} INFO readings ` +
+      'themselves subtracted. The warm-up before is not counted: there the first request reads the session from Redis once.')
+  }
+  lines.push('', `### Sign-out across ${fleet.instances} instances on one Redis`, '')
+  lines.push('| from the start of POST /logout on C, until ... | median ms | p90 ms | max ms |')
+  lines.push('|---|---:|---:|---:|')
+  const row = (label: string, all: number[]): void => {
+    // NaN: never seen (a message the observer missed).
+    const values = all.filter((value) => !Number.isNaN(value))
+    const missing = all.length - values.length
+    lines.push(`| ${label}${missing > 0 ? ` (${missing} of ${all.length} not seen)` : ''} | ${format(median(values), 1)} | ` +
+      `${format(rank(values, 0.9), 1)} | ${format(rank(values, 1), 1)} |`)
+  }
+  row('A and B both refuse the old session cookie', fleet.cookieRefused)
+  row('A and B both refuse the old access token as a Bearer token', fleet.bearerRefused)
+  row('**A and B refuse both** (target: max < 100 ms)', fleet.refusedEverywhere)
+  row('C has answered the POST /logout (refresh-token revocation at the IdP included)', fleet.logoutAnswered)
+  row('for information: C\'s "session ended" message reached a 4th subscriber in the same process', fleet.endMessage)
+  row('for information: C\'s "token revoked" message reached it', fleet.revokeMessage)
+  lines.push('', `${fleet.signOuts} sign-outs, each of a fresh session: a real sign-in on A (\`loginAs\`: /login, the local ` +
+    'Cognito\'s form, the callback), A and B made to accept the session cookie and its access token as a Bearer token ' +
+    '(twice each: both then sit in their memory caches and Redis is no longer asked), then POST /logout on C, and from the ' +
+    'moment it starts, A and B are asked every ~1 ms (app.inject, one process) with the old cookie and the old token until ' +
+    `all four answers are 401 (median ${format(fleet.pollsMedian)} polls per sign-out). Afterwards each of A, B and C is asked ` +
+    'once more: all must refuse both.' +
+    (fleet.timeouts > 0 ? ` ${fleet.timeouts} sign-outs were not refused everywhere within ${fleet.timeoutMs} ms (counted as ${fleet.timeoutMs} ms).` : ''))
+  if (fleet.anomalies.length > 0) lines.push('', '**Unexpected answers:**', '', ...fleet.anomalies.map((anomaly) => `- ${anomaly}`))
+  lines.push('')
+  return lines
+}
+
+/** BENCH_ONLY=store: the session-store part alone, printed. */
+function storeReport (load: LoadResults, store: StoreResults | string, fx: Fixtures, seconds: number): string {
+  const byId = new Map(load.results.map((result) => [result.scenario.id, result]))
+  const rows = storeTargets(load, store, byId)
+  const lines: string[] = ['# fastify-cognito benchmark: the session store alone (BENCH_ONLY=store)', '']
+  lines.push(`- ${os.cpus()[0]?.model.trim() ?? 'unknown CPU'}, Node ${process.version}; ${ROUNDS} rounds of ${SECONDS} s; ` +
+    (load.pinned ? 'server on CPU 0, load generator on CPU 1' : 'no CPU pinning') + `; ${Math.round(seconds)} s.`, '')
+  lines.push('| target | guarded / unguarded, same request | status | for information: guarded / bare route without credentials |')
+  lines.push('|---|---:|---|---:|')
+  lines.push(rows.sameRequest, '', '| target | measured | status |', '|---|---|---|', ...rows.others, '')
+  lines.push(...loadTables(load, byId))
+  lines.push(...storeSection(load, store, fx))
+  return lines.join('\n')
+}
+
+/** The HTTP tables: every scenario against the bare route, then each guard against its own open route. */
+function loadTables (load: LoadResults, byId: Map<string, ScenarioResult>): string[] {
+  const lines: string[] = []
+  lines.push('## Protected GET returning small JSON', '')
+  lines.push('| scenario | req/s | ratio to the bare unguarded route | p50 ms | p99 ms | server CPU us/req | CPU ratio | server busy |')
+  lines.push('|---|---:|---:|---:|---:|---:|---:|---:|')
+  for (const result of load.results) {
+    const rps = median(result.runs.map((r) => r.rps))
+    const ratio = result.ratios.length === 0 ? 1 : median(result.ratios)
+    const cpuRatio = result.cpuRatios.length === 0 ? 1 : median(result.cpuRatios)
+    lines.push(`| ${result.scenario.label}${result.scenario.peer === true ? ' (peer)' : ''} | ${format(rps)} | ${format(ratio, 2)} | ` +
+      `${format(median(result.runs.map((r) => r.p50)), 2)} | ${format(median(result.runs.map((r) => r.p99)), 2)} | ` +
+      `${format(median(result.runs.map((r) => r.cpuPerRequest)), 1)} | ${format(cpuRatio, 2)} | ${format(median(result.runs.map((r) => r.serverBusy)))}% |`)
+  }
+  lines.push('', 'CPU ratio: the bare route\'s server CPU per request over this scenario\'s (1.00 = no cost at all). ' +
+    'Server busy: server CPU time over wall time; near 100% means the server, not the load generator, was the limit.', '')
+
+  lines.push('### The guard alone', '')
+  lines.push('The same app and the same request, with and without `preHandler: app.cognito.requireAuth()`: the ratio of the two, ' +
+    'per round, median over the rounds. The difference between this and the table above is what the request itself ' +
+    '(its token or its cookies on the wire) costs any route, guarded or not.', '')
+  lines.push('| scenario | ratio to the same route without the guard |')
+  lines.push('|---|---:|')
+  for (const result of load.results) {
+    if (result.scenario.openRoute === undefined) continue
+    lines.push(`| ${result.scenario.label} | ${format(guardAlone(result, byId), 2)} |`)
+  }
+  lines.push('')
+  return lines
+}
+
+function report (load: LoadResults, verify: VerifyResult, callback: CallbackResult, memory: MemoryResult, fx: Fixtures, store: StoreResults | string, seconds: number): string {
   const cpu = os.cpus()[0]?.model.trim() ?? 'unknown CPU'
   const byId = new Map(load.results.map((result) => [result.scenario.id, result]))
   const ratioOf = (id: string): number => median(byId.get(id)?.ratios ?? [])
@@ -263,7 +489,8 @@ function report (load: LoadResults, verify: VerifyResult, callback: CallbackResu
   lines.push(`- Tokens: Cognito-shaped RS256 (RSA-2048) access tokens of ${fx.bearerToken.length} bytes; the session cookie ` +
     `(a real login of a user with 40 groups, 1.8 KB refresh token) is ${fx.sessionCookie.length} bytes in ` +
     `${fx.sessionCookie.split('; ').length} chunks; a user with 2 groups carries ${fx.smallSessionCookie.length} bytes in ` +
-    `${fx.smallSessionCookie.split('; ').length}.`)
+    `${fx.smallSessionCookie.split('; ').length}` +
+    (fx.storeSessionCookie === undefined ? '.' : `; a session of the same user on a Redis store carries one \`cognito_sid\` cookie of ${fx.storeSessionCookie.length} bytes.`))
   lines.push(`- Whole run: ${Math.round(seconds)} s.`, '')
 
   lines.push('## Targets', '')
@@ -281,6 +508,8 @@ function report (load: LoadResults, verify: VerifyResult, callback: CallbackResu
     `${format(ratioOf('session'), 2)} |`)
   lines.push(`| Session cookie (2 groups, ${fx.smallSessionCookie.length} bytes): >= 0.85 | ${format(smallSessionAlone, 2)} | ${pass(smallSessionAlone >= 0.85)} | ` +
     `${format(ratioOf('session-small'), 2)} |`)
+  const storeRows = storeTargets(load, store, byId)
+  lines.push(storeRows.sameRequest)
   lines.push('', '| target | measured | status |')
   lines.push('|---|---|---|')
   lines.push(`| First sight: <= 1.5 x the node:crypto RSA floor, faster than every peer | ${format(guardPath, 2)} on the guard's ` +
@@ -291,33 +520,10 @@ function report (load: LoadResults, verify: VerifyResult, callback: CallbackResu
   lines.push(`| JWKS fetched once at onReady | ${load.jwksFetchesAtStart} fetches for ${load.pluginServers} plugin instances before ` +
     `any request, ${load.jwksFetchesAfterLoad - load.jwksFetchesAtStart} during the load | ` +
     `${pass(load.jwksFetchesAtStart === load.pluginServers && load.jwksFetchesAfterLoad === load.jwksFetchesAtStart)} |`)
+  lines.push(...storeRows.others)
   lines.push('')
 
-  lines.push('## Protected GET returning small JSON', '')
-  lines.push('| scenario | req/s | ratio to the bare unguarded route | p50 ms | p99 ms | server CPU us/req | CPU ratio | server busy |')
-  lines.push('|---|---:|---:|---:|---:|---:|---:|---:|')
-  for (const result of load.results) {
-    const rps = median(result.runs.map((r) => r.rps))
-    const ratio = result.ratios.length === 0 ? 1 : median(result.ratios)
-    const cpuRatio = result.cpuRatios.length === 0 ? 1 : median(result.cpuRatios)
-    lines.push(`| ${result.scenario.label}${result.scenario.peer === true ? ' (peer)' : ''} | ${format(rps)} | ${format(ratio, 2)} | ` +
-      `${format(median(result.runs.map((r) => r.p50)), 2)} | ${format(median(result.runs.map((r) => r.p99)), 2)} | ` +
-      `${format(median(result.runs.map((r) => r.cpuPerRequest)), 1)} | ${format(cpuRatio, 2)} | ${format(median(result.runs.map((r) => r.serverBusy)))}% |`)
-  }
-  lines.push('', 'CPU ratio: the bare route\'s server CPU per request over this scenario\'s (1.00 = no cost at all). ' +
-    'Server busy: server CPU time over wall time; near 100% means the server, not the load generator, was the limit.', '')
-
-  lines.push('### The guard alone', '')
-  lines.push('The same app and the same request, with and without `preHandler: app.cognito.requireAuth()`: the ratio of the two, ' +
-    'per round, median over the rounds. The difference between this and the table above is what the request itself ' +
-    '(its token or its cookies on the wire) costs any route, guarded or not.', '')
-  lines.push('| scenario | ratio to the same route without the guard |')
-  lines.push('|---|---:|')
-  for (const result of load.results) {
-    if (result.scenario.openRoute === undefined) continue
-    lines.push(`| ${result.scenario.label} | ${format(guardAlone(result, byId), 2)} |`)
-  }
-  lines.push('')
+  lines.push(...loadTables(load, byId))
 
   lines.push('## Single-thread verification of one token (no cache, distinct tokens)', '')
   lines.push('| verifier | verifications/s | CPU us per verification | ratio to the node:crypto floor |')
@@ -349,6 +555,8 @@ function report (load: LoadResults, verify: VerifyResult, callback: CallbackResu
   lines.push(`- Expired entries held once the clock has passed every exp: ${memory.heldAfterExpiry}.`)
   lines.push(`- How: ${memory.how}`, '')
 
+  lines.push(...storeSection(load, store, fx))
+
   lines.push('## Start-up', '')
   lines.push(`- JWKS fetched at onReady: ${load.jwksFetchesAtStart} fetches for ${load.pluginServers} plugin instances before any request, ` +
     `${load.jwksFetchesAfterLoad - load.jwksFetchesAtStart} during the load.`)
@@ -356,27 +564,70 @@ function report (load: LoadResults, verify: VerifyResult, callback: CallbackResu
   return lines.join('\n')
 }
 
+/** Sign-out across three instances on the benchmark's Redis, in a child process on the (now idle) server core. */
+async function fleet (fx: Fixtures, redis: BenchRedis, pinned: boolean): Promise<StoreResults> {
+  console.log(`sign-out across 3 instances on one Redis (${SIGN_OUTS} sign-outs)...`)
+  const alice = fx.idp.users.find((user) => user.username === 'alice')
+  if (alice === undefined) throw new Error('the local IdP has no alice')
+  const input: FleetInput = {
+    redisUrl: redis.url,
+    domain: fx.idp.domain,
+    issuer: fx.idp.issuer,
+    jwksUri: fx.idp.jwksUri,
+    username: alice.username,
+    password: alice.password,
+    signOuts: SIGN_OUTS
+  }
+  const result = await child<FleetResult>('bench/fleet.ts', input, { core: pinned ? 0 : undefined })
+  console.log(`sign-out refused on the other instances: median ${format(median(result.refusedEverywhere), 1)} ms, ` +
+    `max ${format(rank(result.refusedEverywhere, 1), 1)} ms`)
+  return { redisVersion: redis.version, fleet: result }
+}
+
 async function main (): Promise<void> {
   const started = performance.now()
   const pinned = canPin()
   console.log(`fastify-cognito benchmark: ${os.cpus()[0]?.model.trim() ?? ''}, ${os.cpus().length} cores, Node ${process.version}` +
-    (pinned ? ', server on CPU 0, load on CPU 1' : ', no CPU pinning'))
-  const fx = await createFixtures(POOL_SIZE)
+    (pinned ? ', server on CPU 0, load on CPU 1' : ', no CPU pinning') + (ONLY === undefined ? '' : `, BENCH_ONLY=${ONLY}`))
+  const skipped = redisSkipped()
+  if (skipped !== undefined) {
+    console.log(skipped)
+    if (ONLY === 'store') return
+  }
+  // Started first (and stopped last, whatever happens): the store session of the fixtures is signed in on it.
+  const redis = skipped === undefined ? await startRedis() : undefined
+  if (redis !== undefined) console.log(`redis-server ${redis.version} at ${redis.url}`)
   try {
-    const loadResults = await load(fx, pinned)
-    console.log('login callback...')
-    const callback = await measureCallback(fx.idp)
-    // Memory on the (now idle) server core, meanwhile the verification micro-benchmark here (its ratios are taken
-    // round by round against the floor, so a neighbour cannot skew them): the memory run mostly waits for V8.
-    console.log('memory (in the background) and single-thread verification...')
-    const memory = child<MemoryResult>('bench/memory.ts', { token: fx.bearerToken, jwks: fx.jwks }, { nodeFlags: ['--expose-gc'], core: pinned ? 0 : undefined })
-    const verify = await child<VerifyResult>('bench/verify.ts', { tokens: fx.tokenPool.slice(0, 1000), jwks: fx.jwks, issuer: COGNITO_ISSUER, accessKid: fx.accessKid })
-    const text = report(loadResults, verify, callback, await memory, fx, (performance.now() - started) / 1000)
-    console.log(`\n${text}`)
-    await writeFile(fileURLToPath(new URL('results.md', import.meta.url)), `${text}\n`)
-    console.log('written to bench/results.md')
+    const fx = await createFixtures(ONLY === 'store' ? 1 : POOL_SIZE, { redisUrl: redis?.url })
+    try {
+      const loadResults = await load(fx, pinned, redis)
+      if (loadResults.redisCommands !== undefined) {
+        console.log(`Redis commands per repeated guarded request (store session): ${format(commandsPerRequest(loadResults.redisCommands), 4)} ` +
+          `(${format(totalCalls(loadResults.redisCommands.calls))} commands for ${format(loadResults.redisCommands.requests)} requests; ` +
+          `by command: ${breakdown(loadResults.redisCommands.calls)})`)
+      }
+      const store = redis === undefined ? skipped as string : await fleet(fx, redis, pinned)
+      if (ONLY === 'store') {
+        console.log(`\n${storeReport(loadResults, store, fx, (performance.now() - started) / 1000)}`)
+        console.log('BENCH_ONLY is set: bench/results.md is left as it is')
+        return
+      }
+      console.log('login callback...')
+      const callback = await measureCallback(fx.idp)
+      // Memory on the (now idle) server core, meanwhile the verification micro-benchmark here (its ratios are taken
+      // round by round against the floor, so a neighbour cannot skew them): the memory run mostly waits for V8.
+      console.log('memory (in the background) and single-thread verification...')
+      const memory = child<MemoryResult>('bench/memory.ts', { token: fx.bearerToken, jwks: fx.jwks }, { nodeFlags: ['--expose-gc'], core: pinned ? 0 : undefined })
+      const verify = await child<VerifyResult>('bench/verify.ts', { tokens: fx.tokenPool.slice(0, 1000), jwks: fx.jwks, issuer: COGNITO_ISSUER, accessKid: fx.accessKid })
+      const text = report(loadResults, verify, callback, await memory, fx, store, (performance.now() - started) / 1000)
+      console.log(`\n${text}`)
+      await writeFile(fileURLToPath(new URL('results.md', import.meta.url)), `${text}\n`)
+      console.log('written to bench/results.md')
+    } finally {
+      await fx.close()
+    }
   } finally {
-    await fx.close()
+    await redis?.close()
   }
 }
 

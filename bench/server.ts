@@ -8,7 +8,7 @@
  */
 import { createPublicKey } from 'node:crypto'
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, type preHandlerAsyncHookHandler } from 'fastify'
-import fastifyCognito from '../lib/index.js'
+import fastifyCognito, { type CognitoSessionStore } from '../lib/index.js'
 import { CLIENT_ID, REDIRECT_URI, SESSION_SECRET, USER_POOL_ID, type ServerConfig } from './common.js'
 
 class Unauthorized extends Error {
@@ -34,6 +34,20 @@ function accessKeyPem (config: ServerConfig): string {
   return createPublicKey({ key: jwk as never, format: 'jwk' }).export({ type: 'spki', format: 'pem' }).toString()
 }
 
+/**
+ * The Redis store of one scenario, on a connection of its own as each instance of a fleet has (the store opens a
+ * second one for its subscription), closed with the app.
+ */
+async function redisSessionStore (scope: FastifyInstance, url: string): Promise<CognitoSessionStore> {
+  const [{ createClient }, { redisStore }] = await Promise.all([import('redis'), import('../lib/redis/index.js')])
+  const client = createClient({ url })
+  // An app's own listener, as every app has: without one an error event would end the process.
+  client.on('error', (error: unknown) => { console.error('bench server: redis client error', error) })
+  await client.connect()
+  scope.addHook('onClose', async () => { await client.close() })
+  return redisStore({ client })
+}
+
 const claimsUser = (request: FastifyRequest): unknown => (request.benchClaims as { username?: string } | null)?.username ?? null
 
 /** Registers the scenario's plugins in `scope` and returns its guard and how its handler names the user. */
@@ -46,12 +60,14 @@ async function setUp (scope: FastifyInstance, id: string, config: ServerConfig):
       if (plugin === undefined) throw new Error('plugin options missing')
       // A bearer-only registration (an API) has no sign-in: no domain, callback or session secret.
       const signIn = plugin.bearerOnly === true ? {} : { domain: plugin.domain, redirectUri: REDIRECT_URI, sessionSecret: SESSION_SECRET }
+      const sessionStore = plugin.redisUrl === undefined ? {} : { sessionStore: await redisSessionStore(scope, plugin.redisUrl) }
       await scope.register(fastifyCognito, {
         userPoolId: USER_POOL_ID,
         clientId: CLIENT_ID,
         issuer: plugin.issuer,
         jwksUri: plugin.jwksUri,
         ...signIn,
+        ...sessionStore,
         // Several instances live in this one server: each mounts its login/logout routes apart.
         prefix: `/cognito-${id}`,
         ...(plugin.tokenCacheSize === undefined ? {} : { tokenCacheSize: plugin.tokenCacheSize })
@@ -120,6 +136,9 @@ function route (scope: FastifyInstance, path: string, preHandler: preHandlerAsyn
   else scope.get(path, { preHandler }, handler)
 }
 
+// The parent gone (even while this server is still starting, e.g. waiting for a Redis that went with it): end too.
+process.on('disconnect', () => { process.exit(0) })
+
 const scenarios = JSON.parse(process.env.BENCH_SERVER ?? '[]') as Array<{ id: string, server: ServerConfig }>
 const app = Fastify({ logger: false })
 app.decorateRequest('benchClaims', null)
@@ -146,7 +165,6 @@ process.on('message', (message: { type: string, id?: number }) => {
     app.close().then(() => process.exit(0), () => process.exit(1))
   }
 })
-process.on('disconnect', () => { process.exit(0) })
 process.send?.({ type: 'ready', port: address.port })
 
 declare module 'fastify' {
