@@ -1,4 +1,3 @@
-import { timingSafeEqual } from 'node:crypto'
 import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { CognitoSessionStoreUnavailableError } from '../errors.js'
 import type { CognitoSessionStore } from '../types-store.js'
@@ -44,7 +43,7 @@ export interface ServerSessionStoreOptions {
 }
 
 interface CachedSession {
-  readonly secret: Buffer
+  readonly ticket: Ticket
   readonly session: CognitoSessionData
 }
 
@@ -63,6 +62,11 @@ export class ServerSessionStore implements SessionStore {
   readonly #cookieEquals: string
   readonly #slot = Symbol('fastify-cognito session')
   readonly #ticketSlot = Symbol('fastify-cognito ticket')
+  /**
+   * Decoded sessions by the exact ticket text (`<sid>.<secret>`): a hit needs the whole secret, and a lookup hashes
+   * the whole text, so no comparison of a guessed secret against the real one ever runs (nothing to time). Entries
+   * of a session are found by its id for invalidation (a pass over at most `sessionCacheSize` entries, per event).
+   */
   readonly #cache: ExpiringCache<CachedSession>
   /** Sessions ended in this process or announced as ended, refused whatever copy of them comes back. */
   readonly #ended: ExpiringCache<true>
@@ -83,7 +87,7 @@ export class ServerSessionStore implements SessionStore {
       log: options.log,
       failOpen: options.revocationFailOpen,
       onEnded: (sid) => { this.#markEnded(sid) },
-      onRefreshed: (sid) => { this.#cache.delete(sid) },
+      onRefreshed: (sid) => { this.#forget(sid) },
       onStale: () => { this.#cache.clear() },
       revokeLocally: options.revokeLocally
     })
@@ -107,17 +111,17 @@ export class ServerSessionStore implements SessionStore {
 
   loadSession (request: FastifyRequest): Promise<void> | undefined {
     if (this.#known(request) !== null) return undefined
-    const ticket = parseTicket(readCookie(request.headers.cookie, this.#cookieEquals))
+    const text = readCookie(request.headers.cookie, this.#cookieEquals)
+    // Hot path: a ticket seen before, while announcements arrive: no parsing, no store.
+    const cached = text !== undefined && this.events.live ? this.#cache.get(text) : undefined
+    if (cached !== undefined) {
+      this.#memo(request, cached.session, cached.ticket)
+      return undefined
+    }
+    const ticket = parseTicket(text)
     if (ticket === undefined) {
       this.#memo(request, null, undefined)
       return undefined
-    }
-    if (this.events.live) {
-      const cached = this.#cache.get(ticket.sid)
-      if (cached !== undefined && timingSafeEqual(cached.secret, ticket.secret)) {
-        this.#memo(request, cached.session, ticket)
-        return undefined
-      }
     }
     return this.#fetch(request, ticket)
   }
@@ -224,7 +228,8 @@ export class ServerSessionStore implements SessionStore {
   /** Keeps a decoded session in memory until its tokens or the session expire. */
   remember (ticket: Ticket, session: CognitoSessionData): void {
     if (this.#cache.maxEntries === 0 || this.#ended.get(session.sid) !== undefined) return
-    this.#cache.set(session.sid, { secret: ticket.secret, session }, Math.min(session.expiresAt, session.createdAt + this.#options.sessionMaxAge))
+    this.#forget(session.sid)
+    this.#cache.set(formatTicket(ticket), { ticket, session }, Math.min(session.expiresAt, session.createdAt + this.#options.sessionMaxAge))
   }
 
   async #fetch (request: FastifyRequest, ticket: Ticket): Promise<void> {
@@ -254,8 +259,13 @@ export class ServerSessionStore implements SessionStore {
     return await reading
   }
 
+  /** Drops the cached copy of a session (refreshed or ended elsewhere). */
+  #forget (sid: string): void {
+    if (this.#cache.size > 0) this.#cache.deleteWhere((entry) => entry.session.sid === sid)
+  }
+
   #markEnded (sid: string): void {
-    this.#cache.delete(sid)
+    this.#forget(sid)
     this.#ended.set(sid, true, this.#options.clock.seconds() + this.#options.sessionMaxAge)
   }
 
