@@ -37,12 +37,13 @@ async function freePort (): Promise<number> {
   })
 }
 
-export async function startRedis (t: TestContext, options: { persistence?: boolean } = {}): Promise<RedisServer> {
+export async function startRedis (t: TestContext, options: { persistence?: boolean, args?: string[] } = {}): Promise<RedisServer> {
   const port = await freePort()
   const dir = await mkdtemp(join(tmpdir(), 'fastify-cognito-redis-'))
   const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--protected-mode', 'yes', '--loglevel', 'warning']
   if (options.persistence === true) args.push('--appendonly', 'yes', '--appendfsync', 'always')
   else args.push('--appendonly', 'no')
+  args.push(...(options.args ?? []))
   let child: ChildProcess | undefined
   const clients: RedisClientType[] = []
 
