@@ -14,6 +14,8 @@ export interface DemoConfig {
   localCognitoPort: number
   /** Fastify's log level. */
   logLevel: string
+  /** Keep sessions on this Redis (`redis://host:port`) instead of in cookies. */
+  redisUrl: string | undefined
 }
 
 export interface RealCognitoConfig {
@@ -110,7 +112,8 @@ export function readConfig (env: Env = process.env): DemoConfig {
       sessionSecret: read(env, 'SESSION_SECRET') ?? randomBytes(32).toString('base64url'),
       cognito: undefined,
       localCognitoPort,
-      logLevel
+      logLevel,
+      redisUrl: read(env, 'REDIS_URL')
     }
   }
 
@@ -129,6 +132,7 @@ export function readConfig (env: Env = process.env): DemoConfig {
       issuer: read(env, 'COGNITO_ISSUER')
     },
     localCognitoPort,
-    logLevel
+    logLevel,
+    redisUrl: read(env, 'REDIS_URL')
   }
 }

@@ -3,6 +3,7 @@
 import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import type { FastifyCognitoOptions } from 'fastify-cognito'
+import type { RedisClientType } from 'redis'
 import { startLocalCognito, type LocalCognito } from 'fastify-cognito/testing'
 import { buildDemoApp } from './app.js'
 import { appUrls, readConfig, type AppUrls, type DemoConfig } from './config.js'
@@ -24,6 +25,8 @@ interface Setup {
   idpLabel: string
   users: DemoUser[]
   idp: LocalCognito | undefined
+  /** Where sessions live when REDIS_URL is set. */
+  redisLabel?: string
 }
 
 async function setUp (config: DemoConfig): Promise<Setup> {
@@ -79,13 +82,30 @@ function banner (setup: Setup): string {
       lines.push(`    ${user.username.padEnd(6)} / ${user.password.padEnd(17)} (${groups})`)
     }
   }
+  lines.push(`  Sessions:       ${setup.redisLabel ?? 'in encrypted cookies (set REDIS_URL to keep them on Redis)'}`)
   lines.push('', `  Open ${urls.home} and click Sign in.`, '', 'Press Ctrl-C to stop.', '')
   return lines.join('\n')
+}
+
+/** With REDIS_URL, sessions live on that Redis (see the README's "Running several instances"). */
+async function connectRedis (config: DemoConfig, setup: Setup): Promise<RedisClientType | undefined> {
+  if (config.redisUrl === undefined) return undefined
+  // Loaded only when asked for: without REDIS_URL the demo, like any app without a store, loads nothing of Redis.
+  const [{ createClient }, { redisStore }] = await Promise.all([import('redis'), import('fastify-cognito/redis')])
+  const redis: RedisClientType = createClient({ url: config.redisUrl })
+  // The app owns the client and its error listener: without one, node-redis would end the process on an error.
+  redis.on('error', (error: Error) => { console.error(`Redis: ${error.message}`) })
+  await redis.connect()
+  setup.cognito = { ...setup.cognito, sessionStore: redisStore({ client: redis }) }
+  const url = new URL(config.redisUrl)
+  setup.redisLabel = `on Redis at ${url.host} (one small cookie per browser)`
+  return redis
 }
 
 async function main (): Promise<void> {
   const config = readConfig()
   const setup = await setUp(config)
+  const redis = await connectRedis(config, setup)
   const app = await buildDemoApp({ baseUrl: config.baseUrl, cognito: setup.cognito, idpLabel: setup.idpLabel, users: setup.users, logLevel: config.logLevel })
 
   let stopping = false
@@ -94,6 +114,7 @@ async function main (): Promise<void> {
     stopping = true
     console.log(`\n${signal}: stopping the demo`)
     await app.close()
+    await redis?.close()
     await setup.idp?.close()
     console.log('Stopped.')
   }
@@ -110,6 +131,7 @@ async function main (): Promise<void> {
     // Fastify's own line (LOG_LEVEL=info) would name the socket address, a second address to open: name the one.
     await app.listen({ host: config.host, port: config.port, listenTextResolver: (address) => `Listening on ${address}; open ${setup.urls.home}` })
   } catch (error) {
+    await redis?.close()
     await setup.idp?.close()
     throw error
   }

@@ -53,6 +53,7 @@ export async function startDemo (t: TestContext, env: Record<string, string> = {
       APP_BASE_URL: '',
       SESSION_SECRET: '',
       HOST: '',
+      REDIS_URL: '',
       ...env
     },
     stdio: ['ignore', 'pipe', 'pipe']

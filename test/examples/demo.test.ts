@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { startLocalCognito } from '../../lib/testing/index.js'
+import { startRedis } from '../helpers/redis-server.js'
 import { freePort, startDemo } from './demo-process.js'
 import { FetchBrowser } from './fetch-browser.js'
 
@@ -101,6 +102,35 @@ test('npm run example: the demo serves its pages and signs users in through the 
   assert.match(demo.output(), /Stopped\./)
   await assert.rejects(fetch(`${appUrl}/`))
   await assert.rejects(fetch(`${idpUrl}/`))
+})
+
+test('REDIS_URL=… npm run example: the same demo with its sessions on Redis, one small cookie per browser', async (t) => {
+  const redis = await startRedis(t)
+  const demo = await startDemo(t, { REDIS_URL: redis.url })
+  const { appUrl } = demo
+  assert.ok(demo.output().includes(`Sessions:       on Redis at 127.0.0.1:${redis.port} (one small cookie per browser)`), demo.output())
+
+  const bob = new FetchBrowser()
+  const privatePage = await bob.signIn(await bob.get(`${appUrl}/private`), 'bob', 'bob-password-1')
+  assert.deepEqual([privatePage.status, privatePage.url], [200, `${appUrl}/private`])
+  assert.match(privatePage.body, /<span id="username">bob<\/span>/)
+  assert.deepEqual(bob.cookieNames('127.0.0.1').sort(), ['cognito', 'cognito_sid'])
+  const client = await redis.client()
+  assert.equal((await client.keys('fastify-cognito:demo-app-client:s:*')).length, 1)
+
+  const loggedOut = await bob.request('POST', `${appUrl}/logout`, { form: {} })
+  assert.deepEqual([loggedOut.status, loggedOut.url], [200, `${appUrl}/signed-out`])
+  assert.deepEqual(bob.cookieNames('127.0.0.1'), [])
+  assert.deepEqual(await client.keys('fastify-cognito:demo-app-client:s:*'), [])
+
+  assert.equal(await demo.interrupt(), 0)
+  assert.match(demo.output(), /Stopped\./)
+})
+
+test('the demo without REDIS_URL says where its sessions are', async (t) => {
+  const demo = await startDemo(t)
+  assert.ok(demo.output().includes('Sessions:       in encrypted cookies (set REDIS_URL to keep them on Redis)'), demo.output())
+  assert.equal(await demo.interrupt(), 0)
 })
 
 test('the same demo on a user pool given by environment variables, with a confidential client', async (t) => {
