@@ -1,0 +1,227 @@
+import { randomBytes } from 'node:crypto'
+import { test, type TestContext } from 'node:test'
+import assert from 'node:assert/strict'
+import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
+import type { RedisClientType } from 'redis'
+import { redisStore } from '../../lib/redis/index.js'
+import type { LocalCognito } from '../../lib/testing/index.js'
+import { APP_ORIGIN, bearer, capturingLogger, login, startIdp, type CookieJar } from '../helpers/app.js'
+import { startRedis } from '../helpers/redis-server.js'
+import {
+  buildStoreApp,
+  clearsCookie,
+  connectedClient,
+  observeSubscription,
+  sessionKeyOf,
+  STORE_UNAVAILABLE,
+  subscribers,
+  ticketOf,
+  timedInject,
+  tokenRecorder,
+  type TokenRecorder,
+  touchesCookie,
+  uniquePrefix,
+  waitFor
+} from './fault-helpers.js'
+
+/** `sessionStoreTimeout` of these tests, ms. */
+const STORE_TIMEOUT = 200
+/** What "within about sessionStoreTimeout" allows, ms: a 503 after a timeout comes well before this. */
+const PROMPT = 2000
+
+function logoutRequest (jar: CookieJar): { method: 'POST', url: string, headers: Record<string, string> } {
+  return { method: 'POST', url: '/logout', headers: { cookie: jar.header, origin: APP_ORIGIN } }
+}
+
+/** The typed 503 of a store fault: its code, `retry-after`, and a body of four fields, no stack. */
+function assertStoreUnavailable (response: LightMyRequestResponse, what: string): void {
+  assert.equal(response.statusCode, 503, `${what}: ${response.body}`)
+  const body = response.json<Record<string, unknown>>()
+  assert.equal(body.code, STORE_UNAVAILABLE, what)
+  assert.equal(response.headers['retry-after'], '1', what)
+  assert.deepEqual(Object.keys(body).sort(), ['code', 'error', 'message', 'statusCode'], what)
+  assert.doesNotMatch(response.body, /\bat .*\.(ts|js):\d+/, `${what}: a stack frame in the body`)
+}
+
+/** Nothing secret in a text: no token, no ticket (the cookie's value), no session key. */
+function assertNoSecrets (text: string, secrets: readonly string[], what: string): void {
+  for (const secret of secrets) assert.equal(text.includes(secret), false, `${what} holds a secret (${secret.slice(0, 12)}…)`)
+}
+
+test('a paused Redis: a session the instance has not cached answers a prompt 503, keeps its cookie, leaks nothing, and works again after resume', async (t) => {
+  const idp = await startIdp(t)
+  const redis = await startRedis(t)
+  const prefix = uniquePrefix()
+  const { logger, lines } = capturingLogger()
+  const tokens = tokenRecorder()
+  const overrides = { sessionStoreTimeout: STORE_TIMEOUT, onLogin: tokens.onLogin }
+  const a = await buildStoreApp(t, idp, { prefix, client: await redis.client(), logger, overrides })
+  // A fresh instance: it never saw the session, so it must read the store.
+  const b = await buildStoreApp(t, idp, { prefix, client: await redis.client(), logger, overrides })
+  const { jar } = await login(a, idp)
+  const accessToken = tokens.accessTokens[0]
+  assert.ok(accessToken !== undefined)
+  const cookie = jar.header
+  const secrets = [...tokens.secrets, ticketOf(jar), ticketOf(jar).slice(44)]
+
+  redis.pause()
+  t.after(() => { redis.resume() })
+
+  const guarded = await timedInject(b, { url: '/me', headers: { cookie } })
+  assertStoreUnavailable(guarded.response, 'GET /me on a fresh instance')
+  assert.ok(guarded.ms >= STORE_TIMEOUT * 0.9, `answered in ${guarded.ms.toFixed(0)} ms, before the store timeout`)
+  assert.ok(guarded.ms < PROMPT, `answered in ${guarded.ms.toFixed(0)} ms`)
+  assert.equal(touchesCookie(guarded.response), false, 'the 503 must leave the session cookie alone')
+  assertNoSecrets(guarded.response.body, secrets, 'the 503 body')
+  t.diagnostic(`503 of a paused Redis after ${guarded.ms.toFixed(0)} ms (sessionStoreTimeout ${STORE_TIMEOUT} ms)`)
+
+  // An optional guard does not take a store fault for "no session": the same 503, not an anonymous 200.
+  const optional = await timedInject(b, { url: '/maybe', headers: { cookie } })
+  assertStoreUnavailable(optional.response, 'GET /maybe on a fresh instance')
+  assert.ok(optional.ms < PROMPT)
+
+  // Bearer requests need no store round trip.
+  for (const app of [a, b]) {
+    const started = performance.now()
+    const response: LightMyRequestResponse = await app.inject({ url: '/me', headers: bearer(accessToken) })
+    assert.equal(response.statusCode, 200, response.body)
+    assert.ok(performance.now() - started < STORE_TIMEOUT, 'a Bearer request waited for the paused store')
+  }
+
+  // A sign-in that cannot be stored: 503, no session cookie.
+  const signIn = await login(b, idp, { username: 'bob' })
+  assertStoreUnavailable(signIn.callback, 'the login callback')
+  assert.equal(touchesCookie(signIn.callback), false, 'a failed sign-in set a session cookie')
+  assert.equal(signIn.jar.cookies.has('cognito_sid'), false)
+
+  redis.resume()
+  const admin = await redis.client()
+  const stored = await admin.keys(`${prefix}s:*`)
+  // The paused sign-in's write reaches Redis after its timeout: a session nobody holds a ticket for, left to expire.
+  t.diagnostic(`session keys after resume: ${stored.length} (1 signed in, ${stored.length - 1} written by the refused sign-in)`)
+  // The same cookie on the same instance, without a restart.
+  const again = await b.inject({ url: '/me', headers: { cookie } })
+  assert.equal(again.statusCode, 200, again.body)
+  assert.equal(touchesCookie(again), false)
+
+  const log = lines.join('')
+  assert.match(log, /the session store failed/, 'the store fault is logged')
+  assert.match(log, new RegExp(STORE_UNAVAILABLE))
+  assertNoSecrets(log, [...secrets, sessionKeyOf(prefix, jar)], 'the log')
+  const stacks = lines.filter((line) => line.includes('"stack"')).length
+  t.diagnostic(`log lines: ${lines.length}, of them with a "stack" field: ${stacks}`)
+})
+
+test('a paused Redis: a logout answers 503 and leaves the cookie; a retry after resume signs out everywhere', async (t) => {
+  const idp = await startIdp(t)
+  const redis = await startRedis(t)
+  const prefix = uniquePrefix()
+  const tokens = tokenRecorder()
+  const overrides = { sessionStoreTimeout: STORE_TIMEOUT, onLogin: tokens.onLogin }
+  const a = await buildStoreApp(t, idp, { prefix, client: await redis.client(), overrides })
+  const b = await buildStoreApp(t, idp, { prefix, client: await redis.client(), overrides })
+  const { jar } = await login(a, idp)
+  const accessToken = tokens.accessTokens[0]
+  assert.ok(accessToken !== undefined)
+  assert.equal((await b.inject({ url: '/me', headers: { cookie: jar.header } })).statusCode, 200)
+
+  redis.pause()
+  t.after(() => { redis.resume() })
+  const failed = await timedInject(a, logoutRequest(jar))
+  assertStoreUnavailable(failed.response, 'POST /logout')
+  assert.ok(failed.ms < PROMPT, `answered in ${failed.ms.toFixed(0)} ms`)
+  assert.equal(touchesCookie(failed.response), false, 'a failed logout must leave the session cookie: the user retries')
+  redis.resume()
+
+  const retried = await a.inject(logoutRequest(jar))
+  assert.equal(retried.statusCode, 302, retried.body)
+  assert.ok(clearsCookie(retried), 'the retried logout clears the session cookie')
+  // Signed out on every instance: the cookie (a copy kept by an attacker) and the access token as a Bearer token.
+  for (const app of [a, b]) {
+    await waitFor('the signed-out cookie to be refused', async () => {
+      const response = await app.inject({ url: '/me', headers: { cookie: jar.header } })
+      return response.statusCode === 401 ? true : undefined
+    }, { timeoutMs: 2000 })
+    await waitFor('the signed-out access token to be refused', async () => {
+      const response = await app.inject({ url: '/me', headers: bearer(accessToken) })
+      return response.statusCode === 401 ? true : undefined
+    }, { timeoutMs: 2000 })
+  }
+})
+
+/**
+ * A and B on one Redis, B connecting as a user of its own, so that Redis can tell B's connections apart and keep
+ * B's subscription down (its user disabled, its subscribed connection killed) while A and B's open connection go
+ * on working. Every connection is open before the default user is disabled: node-redis sends AUTH and SUBSCRIBE
+ * together when it reconnects, and a failed AUTH would otherwise leave B subscribed as the default user.
+ */
+async function splitFleet (t: TestContext): Promise<{
+  idp: LocalCognito
+  admin: RedisClientType
+  a: FastifyInstance
+  b: FastifyInstance
+  /** B's subscription events. */
+  events: string[]
+  user: string
+  prefix: string
+  tokens: TokenRecorder
+}> {
+  const idp = await startIdp(t)
+  const redis = await startRedis(t)
+  const prefix = uniquePrefix()
+  const admin = await redis.client()
+  const user = `instance-b-${randomBytes(4).toString('hex')}`
+  const password = randomBytes(12).toString('hex')
+  await admin.sendCommand(['ACL', 'SETUSER', user, 'on', `>${password}`, '~*', '&*', '+@all'])
+  const tokens = tokenRecorder()
+  const a = await buildStoreApp(t, idp, { prefix, client: await redis.client(), overrides: { onLogin: tokens.onLogin, sessionStoreTimeout: STORE_TIMEOUT } })
+  const bClient = await connectedClient(t, `redis://${user}:${password}@127.0.0.1:${redis.port}`)
+  const observed = observeSubscription(redisStore({ client: bClient, prefix }))
+  const b = await buildStoreApp(t, idp, { store: observed.store, overrides: { sessionStoreTimeout: STORE_TIMEOUT } })
+  assert.deepEqual(observed.events, ['subscribed'])
+  assert.equal(await subscribers(admin, prefix), 2)
+  await admin.sendCommand(['ACL', 'SETUSER', 'default', 'off'])
+  return { idp, admin, a, b, events: observed.events, user, prefix, tokens }
+}
+
+/** Takes B's subscription down and keeps it down; resolves once B has seen it. */
+async function cutSubscription (fleet: Awaited<ReturnType<typeof splitFleet>>): Promise<void> {
+  const { admin, user, events, prefix } = fleet
+  await admin.sendCommand(['ACL', 'SETUSER', user, 'off'])
+  const killed = await admin.sendCommand(['CLIENT', 'KILL', 'TYPE', 'pubsub', 'USER', user])
+  assert.equal(Number(killed), 1)
+  await waitFor('B to see its subscription down', async () => events.includes('down') ? true : undefined)
+  assert.equal(await subscribers(admin, prefix), 1)
+}
+
+test('pub/sub catch-up: a sign-out B missed while its subscription was down is honoured, and the revocation list is reloaded', async (t) => {
+  const fleet = await splitFleet(t)
+  const { idp, admin, a, b, events, user, prefix, tokens } = fleet
+  const { jar } = await login(a, idp)
+  const accessToken = tokens.accessTokens[0]
+  assert.ok(accessToken !== undefined)
+  // B caches the session and the verified access token.
+  assert.equal((await b.inject({ url: '/me', headers: { cookie: jar.header } })).statusCode, 200)
+  assert.equal((await b.inject({ url: '/me', headers: bearer(accessToken) })).statusCode, 200)
+
+  await cutSubscription(fleet)
+  const out = await a.inject(logoutRequest(jar))
+  assert.equal(out.statusCode, 302, out.body)
+  assert.equal(await subscribers(admin, prefix), 1, 'B got its subscription back too early')
+  // B missed the announcement: it reads the store instead of its cache.
+  const missed = await b.inject({ url: '/me', headers: { cookie: jar.header } })
+  assert.equal(missed.statusCode, 401, missed.body)
+  const replayWhileDown = await b.inject({ url: '/me', headers: bearer(accessToken) })
+  t.diagnostic(`a signed-out access token replayed on B while its subscription is down: ${replayWhileDown.statusCode}`)
+
+  // B's user may connect again: B subscribes again by itself, without a restart, and reloads the list.
+  await admin.sendCommand(['ACL', 'SETUSER', user, 'on'])
+  await waitFor('B to subscribe again', async () => events.at(-1) === 'up' ? true : undefined, { timeoutMs: 5000 })
+  assert.equal(await subscribers(admin, prefix), 2)
+  await waitFor('B to refuse the signed-out access token', async () => {
+    const response = await b.inject({ url: '/me', headers: bearer(accessToken) })
+    return response.statusCode === 401 ? true : undefined
+  }, { timeoutMs: 3000 })
+  const cookieAgain = await b.inject({ url: '/me', headers: { cookie: jar.header } })
+  assert.equal(cookieAgain.statusCode, 401)
+})
