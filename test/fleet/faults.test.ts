@@ -149,6 +149,52 @@ test('a paused Redis: a logout answers 503 and leaves the cookie; a retry after 
   }
 })
 
+test('only a definite "no such session" ends a session: a deleted key is a 401, a failing store a 503', async (t) => {
+  const idp = await startIdp(t)
+  const redis = await startRedis(t)
+  const prefix = uniquePrefix()
+  const { logger, lines } = capturingLogger()
+  const admin = await redis.client()
+  const a = await buildStoreApp(t, idp, { prefix, client: await redis.client(), overrides: { sessionStoreTimeout: STORE_TIMEOUT } })
+  const first = await login(a, idp)
+  const second = await login(a, idp, { username: 'bob' })
+
+  // A store that answers, and whose answer is "no such session".
+  assert.equal(await admin.del(sessionKeyOf(prefix, first.jar)), 1)
+  const fresh = await buildStoreApp(t, idp, { prefix, client: await redis.client(), overrides: { sessionStoreTimeout: STORE_TIMEOUT } })
+  const gone = await fresh.inject({ url: '/me', headers: { cookie: first.jar.header } })
+  assert.equal(gone.statusCode, 401, gone.body)
+  assert.equal(gone.json<{ code: string }>().code, 'FST_COGNITO_UNAUTHENTICATED')
+  const anonymous = await fresh.inject({ url: '/maybe', headers: { cookie: first.jar.header } })
+  assert.equal(anonymous.statusCode, 200)
+  assert.deepEqual(anonymous.json(), { sub: null })
+
+  // A store whose reads fail, whatever they throw (the one fault a real server does not produce on demand).
+  const failures: Array<[string, () => unknown]> = [
+    ['an Error quoting the key', () => new Error(`ERR cannot read ${sessionKeyOf(prefix, second.jar)}`)],
+    ['a Redis reply error', () => Object.assign(new Error('LOADING Redis is loading the dataset in memory'), { name: 'ErrorReply' })],
+    ['a string', () => 'connection reset'],
+    ['undefined', () => undefined]
+  ]
+  for (const [kind, failure] of failures) {
+    const real = redisStore({ client: await redis.client(), prefix })
+    const failing = { ...real, get: async () => { throw failure() } }
+    const app = await buildStoreApp(t, idp, { store: failing, logger, overrides: { sessionStoreTimeout: STORE_TIMEOUT } })
+    for (const url of ['/me', '/maybe']) {
+      const response = await app.inject({ url, headers: { cookie: second.jar.header } })
+      assertStoreUnavailable(response, `${url} when get rejects with ${kind}`)
+      assert.equal(touchesCookie(response), false, `${url} when get rejects with ${kind}: the cookie was touched`)
+    }
+    const out = await app.inject(logoutRequest(second.jar))
+    assertStoreUnavailable(out, `POST /logout when get rejects with ${kind}`)
+    assert.equal(touchesCookie(out), false)
+  }
+  // The session is intact: the real store still has it.
+  const intact = await fresh.inject({ url: '/me', headers: { cookie: second.jar.header } })
+  assert.equal(intact.statusCode, 200, intact.body)
+  assertNoSecrets(lines.join(''), [sessionKeyOf(prefix, second.jar), ticketOf(second.jar)], 'the log')
+})
+
 /**
  * A and B on one Redis, B connecting as a user of its own, so that Redis can tell B's connections apart and keep
  * B's subscription down (its user disabled, its subscribed connection killed) while A and B's open connection go
