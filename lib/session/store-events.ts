@@ -105,6 +105,15 @@ export class StoreEvents {
   /** Refuses the access tokens of `id` on every instance until `expiresAt` (epoch seconds), this one first. */
   async revoke (id: string, expiresAt: number): Promise<void> {
     this.#handlers.revokeLocally(id, expiresAt)
+    await this.announceRevoked(id, expiresAt)
+  }
+
+  /**
+   * Stores and announces a revocation without applying it here first (every instance applies the announcement,
+   * this one too). A logout calls this before it deletes the session: when a store call fails, this process still
+   * takes the session's tokens for valid, so that the retried logout revokes them again.
+   */
+  async announceRevoked (id: string, expiresAt: number): Promise<void> {
     const now = this.#handlers.clock.millis()
     await this.#calls.call('addExpiring', async (store) => { await store.addExpiring(this.#keys.revocations, id, expiresAt * 1000, now) })
     await this.#publish({ t: 'revoke', id, exp: expiresAt })

@@ -12,6 +12,7 @@ import {
   clearsCookie,
   connectedClient,
   observeSubscription,
+  refreshTokenIsLive,
   sessionKeyOf,
   STORE_UNAVAILABLE,
   subscribers,
@@ -147,6 +148,43 @@ test('a paused Redis: a logout answers 503 and leaves the cookie; a retry after 
       return response.statusCode === 401 ? true : undefined
     }, { timeoutMs: 2000 })
   }
+})
+
+test('a paused Redis: a logout retried on another instance after the timed-out one still signs out everywhere', async (t) => {
+  const idp = await startIdp(t)
+  const redis = await startRedis(t)
+  const prefix = uniquePrefix()
+  const tokens = tokenRecorder()
+  const overrides = { sessionStoreTimeout: STORE_TIMEOUT, onLogin: tokens.onLogin }
+  const a = await buildStoreApp(t, idp, { prefix, client: await redis.client(), overrides })
+  const b = await buildStoreApp(t, idp, { prefix, client: await redis.client(), overrides })
+  const { jar } = await login(a, idp)
+  const accessToken = tokens.accessTokens[0]
+  const refreshToken = tokens.refreshTokens[0]
+  assert.ok(accessToken !== undefined && refreshToken !== undefined)
+  assert.equal((await a.inject({ url: '/me', headers: { cookie: jar.header } })).statusCode, 200)
+
+  redis.pause()
+  t.after(() => { redis.resume() })
+  assertStoreUnavailable(await a.inject(logoutRequest(jar)), 'POST /logout on A')
+  redis.resume()
+  // Whatever A's timed-out calls were, they reach Redis now; the retry must still end the session everywhere.
+
+  // The user retries; a load balancer sends the retry to B.
+  const retried = await b.inject(logoutRequest(jar))
+  assert.equal(retried.statusCode, 302, retried.body)
+  assert.ok(clearsCookie(retried))
+  for (const [name, app] of [['A', a], ['B', b]] as const) {
+    await waitFor(`the signed-out cookie to be refused on ${name}`, async () => {
+      const response = await app.inject({ url: '/me', headers: { cookie: jar.header } })
+      return response.statusCode === 401 ? true : undefined
+    }, { timeoutMs: 2000 })
+    await waitFor(`the signed-out access token to be refused on ${name}`, async () => {
+      const response = await app.inject({ url: '/me', headers: bearer(accessToken) })
+      return response.statusCode === 401 ? true : undefined
+    }, { timeoutMs: 2000 })
+  }
+  assert.equal(await refreshTokenIsLive(idp, refreshToken), false, 'the refresh token is still live at Cognito')
 })
 
 test('only a definite "no such session" ends a session: a deleted key is a 401, a failing store a 503', async (t) => {
