@@ -191,7 +191,10 @@ export class StoreEvents {
     this.epoch++
     this.#handlers.onStale()
     this.live = true
-    // Signed-out tokens announced while the subscription was down: load the list again.
+    // Signed-out tokens announced while the subscription was down: load the list again, and until it is loaded the
+    // list is not known (fail closed): a load that fails here is then retried by assertRevocationsKnown, instead of
+    // missed revocations being ignored until the next reconnection.
+    this.#revocationsLoaded = false
     this.#loadRevocations().catch(() => {})
   }
 }

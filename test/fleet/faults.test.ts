@@ -309,3 +309,30 @@ test('pub/sub catch-up: a sign-out B missed while its subscription was down is h
   const cookieAgain = await b.inject({ url: '/me', headers: { cookie: jar.header } })
   assert.equal(cookieAgain.statusCode, 401)
 })
+
+test('pub/sub catch-up: a reload of the revocation list that fails after B resubscribes is retried, B failing closed meanwhile', async (t) => {
+  const fleet = await splitFleet(t)
+  const { idp, admin, a, b, events, user, tokens } = fleet
+  const { jar } = await login(a, idp)
+  const accessToken = tokens.accessTokens[0]
+  assert.ok(accessToken !== undefined)
+  assert.equal((await b.inject({ url: '/me', headers: bearer(accessToken) })).statusCode, 200)
+
+  await cutSubscription(fleet)
+  assert.equal((await a.inject(logoutRequest(jar))).statusCode, 302)
+
+  // B may subscribe again, but not yet read the list (a real Redis error: NOPERM).
+  await admin.sendCommand(['ACL', 'SETUSER', user, 'on', '-eval'])
+  await waitFor('B to subscribe again', async () => events.at(-1) === 'up' ? true : undefined, { timeoutMs: 5000 })
+  // The list is not known again until it is loaded: B fails closed instead of trusting the list it had.
+  for (let i = 0; i < 3; i++) {
+    const meanwhile = await b.inject({ url: '/me', headers: bearer(accessToken) })
+    assert.notEqual(meanwhile.statusCode, 200, 'B let a signed-out token through with a stale revocation list')
+    assertStoreUnavailable(meanwhile, 'a Bearer request while B cannot load the list')
+  }
+  await admin.sendCommand(['ACL', 'SETUSER', user, '+eval'])
+  await waitFor('B to refuse the signed-out access token', async () => {
+    const response = await b.inject({ url: '/me', headers: bearer(accessToken) })
+    return response.statusCode === 401 ? true : undefined
+  }, { timeoutMs: 5000, intervalMs: 100 })
+})
