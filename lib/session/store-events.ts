@@ -40,6 +40,8 @@ export class StoreEvents {
   #loading: Promise<void> | undefined
   #lastLoad = -Infinity
   #closing = false
+  /** Aborted at close: a subscription still connecting (the store is down) gives up instead of outliving the app. */
+  readonly #closed = new AbortController()
   #subscription: CognitoStoreSubscription | undefined
   readonly #waiters = new Map<string, Set<() => void>>()
 
@@ -59,7 +61,7 @@ export class StoreEvents {
       message: (message) => { this.#receive(message) },
       down: () => { this.#down() },
       up: () => { this.#up() }
-    }).then(async (subscription) => {
+    }, this.#closed.signal).then(async (subscription) => {
       if (this.#closing) {
         await subscription.close()
         return
@@ -69,6 +71,7 @@ export class StoreEvents {
       this.epoch++
       await this.#loadRevocations()
     }, (error: unknown) => {
+      if (this.#closing) return
       this.#handlers.log.warn({ error: error instanceof Error ? error.name : typeof error }, 'fastify-cognito: subscribing to the session store failed; sessions are read from the store on every request')
     })
     let timer: NodeJS.Timeout | undefined
@@ -79,6 +82,7 @@ export class StoreEvents {
 
   async close (): Promise<void> {
     this.#closing = true
+    this.#closed.abort()
     this.live = false
     for (const waiters of this.#waiters.values()) for (const wake of waiters) wake()
     await this.#subscription?.close()

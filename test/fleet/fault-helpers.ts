@@ -3,7 +3,7 @@ import type { TestContext } from 'node:test'
 import Fastify, { type FastifyInstance, type InjectOptions, type LightMyRequestResponse } from 'fastify'
 import { createClient, type RedisClientType } from 'redis'
 import fastifyCognito from '../../lib/index.js'
-import { redisStore } from '../../lib/redis/index.js'
+import { redisStore, type NodeRedisClient } from '../../lib/redis/index.js'
 import type { LocalCognito } from '../../lib/testing/index.js'
 import type { CognitoSessionStore } from '../../lib/types-store.js'
 import { CLIENT_IDS, pluginOptions, type CookieJar, type TestOptions } from '../helpers/app.js'
@@ -165,15 +165,38 @@ export function observeSubscription (store: CognitoSessionStore): ObservedStore 
     events,
     store: {
       ...store,
-      subscribe: async (channel, subscriber) => {
+      subscribe: async (channel, subscriber, signal) => {
         const subscription = await store.subscribe(channel, {
           message: (message) => { subscriber.message(message) },
           down: () => { events.push('down'); subscriber.down() },
           up: () => { events.push('up'); subscriber.up() }
-        })
+        }, signal)
         events.push('subscribed')
         return subscription
       }
     }
   }
+}
+
+/**
+ * The app's client, as the store sees it, with every connection the store opens with `duplicate()` kept for the
+ * test to look at (those left open are destroyed after the test, whatever it found).
+ */
+export function watchDuplicates (t: TestContext, client: RedisClientType): { client: NodeRedisClient, duplicates: RedisClientType[] } {
+  const duplicates: RedisClientType[] = []
+  t.after(() => { for (const copy of duplicates) if (copy.isOpen) copy.destroy() })
+  const watched = new Proxy(client, {
+    get (target, property) {
+      if (property === 'duplicate') {
+        return () => {
+          const copy = target.duplicate()
+          duplicates.push(copy)
+          return copy
+        }
+      }
+      const value: unknown = Reflect.get(target, property, target)
+      return typeof value === 'function' ? value.bind(target) : value
+    }
+  })
+  return { client: watched as unknown as NodeRedisClient, duplicates }
 }

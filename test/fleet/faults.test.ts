@@ -8,6 +8,7 @@ import type { LocalCognito } from '../../lib/testing/index.js'
 import { APP_ORIGIN, bearer, capturingLogger, login, startIdp, type CookieJar } from '../helpers/app.js'
 import { startRedis } from '../helpers/redis-server.js'
 import {
+  backgroundClient,
   buildStoreApp,
   clearsCookie,
   connectedClient,
@@ -22,6 +23,7 @@ import {
   type TokenRecorder,
   touchesCookie,
   uniquePrefix,
+  watchDuplicates,
   waitFor
 } from './fault-helpers.js'
 
@@ -231,6 +233,66 @@ test('only a definite "no such session" ends a session: a deleted key is a 401, 
   const intact = await fresh.inject({ url: '/me', headers: { cookie: second.jar.header } })
   assert.equal(intact.statusCode, 200, intact.body)
   assertNoSecrets(lines.join(''), [sessionKeyOf(prefix, second.jar), ticketOf(second.jar)], 'the log')
+})
+
+test('fail-closed revocation list: an instance started while Redis is down answers 503 until the list is loaded', async (t) => {
+  const idp = await startIdp(t)
+  const redis = await startRedis(t, { persistence: true })
+  const prefix = uniquePrefix()
+  const tokens = tokenRecorder()
+  const a = await buildStoreApp(t, idp, { prefix, client: await redis.client(), overrides: { onLogin: tokens.onLogin } })
+  const { jar } = await login(a, idp)
+  const accessToken = tokens.accessTokens[0]
+  assert.ok(accessToken !== undefined)
+
+  await redis.stop()
+  const closed = await buildStoreApp(t, idp, { prefix, client: backgroundClient(t, redis.url), overrides: { sessionStoreTimeout: STORE_TIMEOUT }, ready: false })
+  const open = await buildStoreApp(t, idp, { prefix, client: backgroundClient(t, redis.url), overrides: { sessionStoreTimeout: STORE_TIMEOUT, revocationFailOpen: true }, ready: false })
+  for (const app of [closed, open]) {
+    const started = performance.now()
+    await app.ready()
+    const ms = performance.now() - started
+    assert.ok(ms < 3000, `ready() took ${ms.toFixed(0)} ms with Redis down`)
+    t.diagnostic(`ready() with Redis down: ${ms.toFixed(0)} ms`)
+  }
+
+  for (let i = 0; i < 3; i++) {
+    const refused = await timedInject(closed, { url: '/me', headers: bearer(accessToken) })
+    assertStoreUnavailable(refused.response, 'a Bearer request before the list is loaded')
+    assert.ok(refused.ms < PROMPT)
+  }
+  assertStoreUnavailable(await closed.inject({ url: '/me', headers: { cookie: jar.header } }), 'a cookie request with Redis down')
+  const failOpen = await open.inject({ url: '/me', headers: bearer(accessToken) })
+  assert.equal(failOpen.statusCode, 200, failOpen.body)
+
+  await redis.start()
+  const recovered = await waitFor('the list of signed-out tokens to load', async () => {
+    const response = await closed.inject({ url: '/me', headers: bearer(accessToken) })
+    if (response.statusCode === 200) return response
+    assertStoreUnavailable(response, 'a Bearer request while Redis comes back')
+    return undefined
+  }, { timeoutMs: 10_000, intervalMs: 100 })
+  assert.equal(typeof recovered.json<{ sub: unknown }>().sub, 'string')
+  const session = await waitFor('the session to be read again', async () => {
+    const response = await closed.inject({ url: '/me', headers: { cookie: jar.header } })
+    return response.statusCode === 503 ? undefined : response
+  }, { timeoutMs: 5000 })
+  assert.equal(session.statusCode, 200, session.body)
+})
+
+test('an instance closed while Redis is still down stops connecting: its subscription does not outlive it', async (t) => {
+  const idp = await startIdp(t)
+  const redis = await startRedis(t)
+  const prefix = uniquePrefix()
+  await redis.stop()
+  const watched = watchDuplicates(t, backgroundClient(t, redis.url))
+  const app = await buildStoreApp(t, idp, { store: redisStore({ client: watched.client, prefix }), overrides: { sessionStoreTimeout: STORE_TIMEOUT } })
+  assert.equal(watched.duplicates.length, 1, 'the store opens one connection of its own, for its subscription')
+  const subscriber = watched.duplicates[0]!
+  assert.equal(subscriber.isOpen, true, 'the subscription is still connecting when the app is ready')
+  await app.close()
+  // Else node-redis reconnects forever: the connection outlives the app and keeps the process from exiting.
+  assert.equal(subscriber.isOpen, false, 'the subscription connection is still connecting after the app closed')
 })
 
 /**
