@@ -51,9 +51,10 @@ export interface CognitoSessionStore {
   /**
    * Subscribes to `channel` on a connection of its own, and keeps the subscription across reconnections. Resolves
    * once subscribed. `subscriber.down()` is called when the connection is lost (messages may be missed from then
-   * on) and `subscriber.up()` when it is subscribed again.
+   * on) and `subscriber.up()` when it is subscribed again. `signal` is aborted when the app closes: a subscription
+   * still connecting then (the store is down) stops trying, closes its connection and rejects.
    */
-  subscribe: (channel: string, subscriber: CognitoStoreSubscriber) => Promise<CognitoStoreSubscription>
+  subscribe: (channel: string, subscriber: CognitoStoreSubscriber, signal?: AbortSignal) => Promise<CognitoStoreSubscription>
 }
 
 /** What a store calls as its subscription's state changes and messages arrive. */

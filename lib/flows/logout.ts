@@ -9,9 +9,9 @@ import { revokeBestEffort } from './revoke.js'
 /**
  * Ends the session: runs `onLogout`, revokes the refresh token (and with it every token issued from it), clears
  * every cookie of the plugin, and sends the browser to Cognito's /logout to end the managed-login session too. A
- * failed revocation at Cognito is logged and never blocks the logout. With a server-side store the session is
- * deleted there first (a store fault answers 503 and changes nothing: the user may retry), and its access tokens are
- * refused on every instance. `everywhere` ends every other session of the user too (all devices).
+ * failed revocation at Cognito is logged and never blocks the logout. With a server-side store its access tokens are
+ * refused on every instance, and then the session is deleted there (a store fault answers 503 and leaves the cookie:
+ * the user may retry). `everywhere` ends every other session of the user too (all devices).
  */
 export async function logout (context: SignInContext, request: FastifyRequest, reply: FastifyReply, everywhere = false): Promise<FastifyReply> {
   const { options, store, refresher, loginTransactions } = context.signIn
@@ -24,22 +24,24 @@ export async function logout (context: SignInContext, request: FastifyRequest, r
   const session = store.readSession(request)
   const ending = session === null ? null : await endingSession(context, session)
   if (options.onLogout !== undefined) await options.onLogout(request, ending?.user ?? null)
+  // With a server-side store, the session's tokens are revoked before the session is deleted, the deletion last: a
+  // store call that timed out may still be applied later, and a retry that then finds no session has nothing left
+  // to revoke (from any instance: the session's access token, cached sessions, the refresh token at Cognito).
+  if (store instanceof ServerSessionStore && ending !== null && session !== null) {
+    // On every instance: only for tokens that verified (a forged session revokes nothing).
+    const id = ending.access.origin_jti ?? ending.access.jti
+    if (typeof id === 'string' && id !== '') await store.events.announceRevoked(id, ending.access.exp)
+  }
   // A copy of the cookie (or its access token as a bearer token) replayed later in this process is refused, and so
   // is every access token of the same sign-in (by the verified `origin_jti`: a forged cookie revokes nothing else).
   if (session !== null) verifier.revokeAccessToken(session.accessToken, ending?.access.origin_jti)
   if (session !== null) refresher.forget(session.sid)
-  if (store instanceof ServerSessionStore && ending !== null) {
-    // ... and on every other instance, before the session is deleted: a store fault in between leaves a session
-    // whose tokens are refused and which a retried sign-out still finds, never a deleted session with live tokens.
-    const id = ending.access.origin_jti ?? ending.access.jti
-    if (typeof id === 'string' && id !== '') await store.events.revoke(id, ending.access.exp)
-  }
-  await store.clearSession(request, reply)
-  loginTransactions.clear(request, reply)
   if (session?.refreshToken !== undefined) {
     // A failure is logged and never blocks the logout: the cookies are cleared anyway.
     await revokeBestEffort(context, request.log, session.refreshToken)
   }
+  await store.clearSession(request, reply)
+  loginTransactions.clear(request, reply)
   if (everywhere && store instanceof ServerSessionStore && ending !== null) await endUserSessions(context, store, ending.access.sub, request.log)
   if (session !== null) request.log.info({ sub: session.sub, everywhere }, 'fastify-cognito: signed out')
   const destination = options.logoutUri === undefined

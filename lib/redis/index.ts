@@ -113,12 +113,14 @@ export function redisStore (options: RedisStoreOptions): CognitoSessionStore {
     publish: async (channel: string, message: string) => {
       await client.publish(channel, message)
     },
-    subscribe: async (channel: string, subscriber: CognitoStoreSubscriber) => await subscribeOn(client.duplicate(), channel, subscriber)
+    subscribe: async (channel: string, subscriber: CognitoStoreSubscriber, signal?: AbortSignal) => await subscribeOn(client.duplicate(), channel, subscriber, signal)
   })
 }
 
+const ABANDONED = 'fastify-cognito/redis: the subscription was abandoned: the app closed'
+
 /** Subscribes on a connection of its own; reports it down on the first error or reconnection, up when ready again. */
-async function subscribeOn (connection: NodeRedisSubscriberClient, channel: string, subscriber: CognitoStoreSubscriber): Promise<CognitoStoreSubscription> {
+async function subscribeOn (connection: NodeRedisSubscriberClient, channel: string, subscriber: CognitoStoreSubscriber, signal?: AbortSignal): Promise<CognitoStoreSubscription> {
   let up = false
   let closing = false
   const markDown = (): void => {
@@ -130,16 +132,30 @@ async function subscribeOn (connection: NodeRedisSubscriberClient, channel: stri
   connection.on('error', markDown)
   connection.on('reconnecting', markDown)
   connection.on('end', markDown)
+  // The app may close while Redis is still down: node-redis would then go on connecting forever, the connection
+  // outliving the app and keeping the process alive. Destroying it ends connect(); subscribe() then rejects.
+  const abandon = (): void => {
+    closing = true
+    try {
+      connection.destroy?.()
+    } catch {
+      // Already closed.
+    }
+  }
+  if (signal?.aborted === true) throw new Error(ABANDONED)
+  signal?.addEventListener('abort', abandon, { once: true })
   try {
     await connection.connect()
     // node-redis resubscribes before it reports 'ready' again: then the subscription is live.
     await connection.subscribe(channel, (message) => { subscriber.message(message) })
   } catch (error) {
     // The plugin tries again with a new connection: this one must not linger, reconnecting in the background.
-    closing = true
-    connection.destroy?.()
+    abandon()
     throw error
+  } finally {
+    signal?.removeEventListener('abort', abandon)
   }
+  if (closing) throw new Error(ABANDONED)
   up = true
   connection.on('ready', () => {
     if (up || closing) return

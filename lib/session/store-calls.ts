@@ -35,7 +35,9 @@ export class BoundedStore {
     try {
       return await Promise.race([run(this.#store), timeout])
     } catch (error) {
-      const failure = error instanceof CognitoSessionStoreUnavailableError ? error : new CognitoSessionStoreUnavailableError(undefined, { cause: error })
+      // No `cause`: Fastify logs a 5xx error with its causes' messages and stacks, and a store's message may quote a
+      // key or a value. The store's error is logged here, by its name only.
+      const failure = error instanceof CognitoSessionStoreUnavailableError ? error : new CognitoSessionStoreUnavailableError()
       this.#log.warn({ operation, error: error instanceof Error ? error.name : typeof error, code: failure.code }, 'fastify-cognito: the session store failed')
       throw failure
     } finally {

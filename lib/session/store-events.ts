@@ -41,6 +41,8 @@ export class StoreEvents {
   #loading: Promise<void> | undefined
   #lastLoad = -Infinity
   #closing = false
+  /** Aborted at close: a subscription still connecting (the store is down) gives up instead of outliving the app. */
+  readonly #closed = new AbortController()
   #subscription: CognitoStoreSubscription | undefined
   #retry: NodeJS.Timeout | undefined
   /** Tells this instance's own messages from the others' (it has applied them already). */
@@ -70,13 +72,14 @@ export class StoreEvents {
         message: (message) => { this.#receive(message) },
         down: () => { this.#down() },
         up: () => { this.#up() }
-      })
+      }, this.#closed.signal)
       if (this.#closing) {
         await subscription.close()
         return
       }
       this.#subscription = subscription
     } catch (error) {
+      if (this.#closing) return
       this.#handlers.log.warn({ error: error instanceof Error ? error.name : typeof error }, 'fastify-cognito: subscribing to the session store failed; sessions are read from the store on every request until it succeeds')
       if (!this.#closing) this.#retry = setTimeout(() => { this.#subscribe().catch(() => {}) }, RELOAD_INTERVAL_MS)
       return
@@ -89,6 +92,7 @@ export class StoreEvents {
   async close (): Promise<void> {
     this.#closing = true
     clearTimeout(this.#retry)
+    this.#closed.abort()
     this.live = false
     for (const waiters of this.#waiters.values()) for (const wake of waiters) wake()
     await this.#subscription?.close()
@@ -120,6 +124,16 @@ export class StoreEvents {
   /** Refuses the access tokens of `id` on every instance until `expiresAt` (epoch seconds), this one first. */
   async revoke (id: string, expiresAt: number): Promise<void> {
     this.#handlers.revokeLocally(id, expiresAt)
+    await this.announceRevoked(id, expiresAt)
+  }
+
+  /**
+   * Stores and announces a revocation without applying it here (the other instances apply the announcement; this
+   * one skips its own). A logout calls this before it deletes the session and then refuses the tokens here itself:
+   * when a store call fails first, this process still takes the session's tokens for valid, so that the retried
+   * logout revokes them again.
+   */
+  async announceRevoked (id: string, expiresAt: number): Promise<void> {
     const now = this.#handlers.clock.millis()
     await this.#calls.call('addExpiring', async (store) => { await store.addExpiring(this.#keys.revocations, id, expiresAt * 1000, now) })
     await this.#publish({ t: 'revoke', id, exp: expiresAt })
@@ -198,7 +212,10 @@ export class StoreEvents {
     this.epoch++
     this.#handlers.onStale()
     this.live = true
-    // Signed-out tokens announced while the subscription was down: load the list again.
+    // Signed-out tokens announced while the subscription was down: load the list again, and until it is loaded the
+    // list is not known (fail closed): a load that fails here is then retried by assertRevocationsKnown, instead of
+    // missed revocations being ignored until the next reconnection.
+    this.#revocationsLoaded = false
     this.#loadRevocations().catch(() => {})
   }
 }
