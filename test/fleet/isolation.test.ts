@@ -110,20 +110,20 @@ test('a session is gone from Redis once it reaches maxSessionAge, and its cookie
   const idp = await startIdp(t)
   const redis = await startRedis(t)
   const probe = await redis.client()
-  const a = await buildInstance(t, idp, redis, { maxSessionAge: 3 })
-  const b = await buildInstance(t, idp, redis, { maxSessionAge: 3 })
+  const a = await buildInstance(t, idp, redis, { maxSessionAge: 5 })
+  const b = await buildInstance(t, idp, redis, { maxSessionAge: 5 })
   const { jar } = await login(a, idp)
   const signedIn = performance.now()
   const sessionKey = `${PUBLIC_PREFIX}s:{${sidOf(jar)}}`
   const ttl = await probe.pTTL(sessionKey)
-  assert.ok(ttl > 0 && ttl <= 3000, `the session key expires with the session: PTTL ${ttl}`)
+  assert.ok(ttl > 0 && ttl <= 5000, `the session key expires with the session: PTTL ${ttl}`)
   assert.equal(await status(a, jar.header), 200)
   assert.equal(await status(b, jar.header), 200)
 
-  // Real time: Redis expires the key by its own clock. Bounded: well past the 3 s.
-  const gone = await waitFor(async () => await probe.exists(sessionKey) === 0, 'the session key expires', 6000, 50)
+  // Real time: Redis expires the key by its own clock. Bounded: well past the 5 s (a loaded machine is slow to sign in).
+  const gone = await waitFor(async () => await probe.exists(sessionKey) === 0, 'the session key expires', 10_000, 50)
   t.diagnostic(`session key gone ${(performance.now() - signedIn).toFixed(0)} ms after sign-in (waited ${gone.toFixed(0)} ms)`)
-  assert.ok(performance.now() - signedIn >= 2000, 'not before its time')
+  assert.ok(performance.now() - signedIn >= 4000, 'not before its time')
   assert.deepEqual(await probe.keys(`${PUBLIC_PREFIX}s:*`), [])
   assert.deepEqual(await probe.keys(`${PUBLIC_PREFIX}u:*`), [], 'the user\'s index expires with the session')
   for (const app of [a, b]) {
@@ -131,6 +131,6 @@ test('a session is gone from Redis once it reaches maxSessionAge, and its cookie
     assert.equal(me.statusCode, 401, me.body)
   }
   // A new instance, which never held the session in memory, refuses it too: the store has nothing.
-  const c = await buildInstance(t, idp, redis, { maxSessionAge: 3 })
+  const c = await buildInstance(t, idp, redis, { maxSessionAge: 5 })
   assert.equal(await status(c, jar.header), 401)
 })
