@@ -130,9 +130,17 @@ async function subscribeOn (connection: NodeRedisSubscriberClient, channel: stri
   connection.on('error', markDown)
   connection.on('reconnecting', markDown)
   connection.on('end', markDown)
-  await connection.connect()
-  // node-redis resubscribes before it reports 'ready' again: then the subscription is live.
-  await connection.subscribe(channel, (message) => { subscriber.message(message) })
+  try {
+    await connection.connect()
+    // node-redis resubscribes before it reports 'ready' again: then the subscription is live.
+    await connection.subscribe(channel, (message) => { subscriber.message(message) })
+  } catch (error) {
+    // Nobody else holds this connection: left open it would reconnect and resubscribe for ever, and keep the
+    // process alive after the app closed (Redis refused the SUBSCRIBE: an ACL without channels).
+    closing = true
+    await discard(connection)
+    throw error
+  }
   up = true
   connection.on('ready', () => {
     if (up || closing) return
@@ -146,4 +154,12 @@ async function subscribeOn (connection: NodeRedisSubscriberClient, channel: stri
       else connection.destroy?.()
     }
   }
+}
+
+/** Closes a connection that failed; one that is closed already (a failed connect) throws, which changes nothing. */
+async function discard (connection: NodeRedisSubscriberClient): Promise<void> {
+  try {
+    if (typeof connection.destroy === 'function') connection.destroy()
+    else await connection.close?.()
+  } catch {}
 }

@@ -2,7 +2,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { EventEmitter } from 'node:events'
 import type { TestContext } from 'node:test'
-import { RESP_TYPES, type RedisClientType } from 'redis'
+import { createClient, RESP_TYPES, type RedisClientType } from 'redis'
 import { redisStore, type NodeRedisClient, type NodeRedisSubscriberClient } from '../../lib/redis/index.js'
 import type { CognitoStoreSubscriber } from '../../lib/types-store.js'
 import { startRedis } from '../helpers/redis-server.js'
@@ -331,4 +331,41 @@ test('replies of another shape: a number from GET becomes a string, anything but
   const odd = redisStore({ client: fakeClient(new FakeConnection(), ['a', '10', 'dangling']) })
   assert.deepEqual(await odd.liveMembers('k', 0), [['a', 10]], 'a member without its score is dropped')
   assert.deepEqual(await odd.setMembers('k'), ['a', '10', 'dangling'])
+})
+
+test('a subscription Redis refuses (ACL without channels): subscribe rejects and the store closes the connection it opened', async (t) => {
+  const redis = await startRedis(t)
+  const admin = await redis.client()
+  await admin.sendCommand(['ACL', 'SETUSER', 'app', 'on', '>app-password', '~*', '+@all', 'resetchannels'])
+  const client: RedisClientType = createClient({ url: `redis://app:app-password@127.0.0.1:${redis.port}` })
+  client.on('error', () => {})
+  await client.connect()
+  t.after(() => { if (client.isOpen) client.destroy() })
+  const tracked = trackingClient(t, client)
+  const store = redisStore({ client: tracked.client })
+  const subscriber = recorder()
+  await assert.rejects(store.subscribe('events', subscriber), /NOPERM/)
+  assert.equal(tracked.connections.length, 1)
+  assert.equal(tracked.connections[0]?.isOpen, false, 'no connection left open behind a failed subscription')
+  assert.deepEqual(subscriber.events, [])
+})
+
+test('a failed subscription is discarded whatever the connection offers: destroy(), else close(), else nothing', async () => {
+  const refused = async (): Promise<never> => { throw new Error('NOPERM') }
+  const withDestroy = Object.assign(new FakeConnection(), { subscribe: refused })
+  await assert.rejects(redisStore({ client: fakeClient(withDestroy, null) }).subscribe('events', recorder()), /NOPERM/)
+  assert.equal(withDestroy.destroyed, 1)
+
+  let closed = 0
+  const onlyClose: NodeRedisSubscriberClient = {
+    connect: async () => {},
+    subscribe: refused,
+    on: () => undefined,
+    close: async () => { closed++ }
+  }
+  await assert.rejects(redisStore({ client: fakeClient(onlyClose, null) }).subscribe('events', recorder()), /NOPERM/)
+  assert.equal(closed, 1)
+
+  const neither: NodeRedisSubscriberClient = { connect: async () => {}, subscribe: refused, on: () => undefined }
+  await assert.rejects(redisStore({ client: fakeClient(neither, null) }).subscribe('events', recorder()), /NOPERM/, 'the failure itself, not one of closing')
 })
