@@ -67,7 +67,9 @@ export class StoreEvents {
       this.#subscription = subscription
       this.live = true
       this.epoch++
-      await this.#loadRevocations()
+      // A failure is logged (store-calls.ts) and must not keep the app from starting, nor reject after start()
+      // stopped waiting (an unhandled rejection): requests are refused until a later attempt loads the list.
+      await this.#loadRevocations().catch(() => {})
     }, (error: unknown) => {
       this.#handlers.log.warn({ error: error instanceof Error ? error.name : typeof error }, 'fastify-cognito: subscribing to the session store failed; sessions are read from the store on every request')
     })

@@ -337,3 +337,32 @@ test('the store failing: revoke refuses the tokens here first, then answers the 
   await assert.rejects(events.announceEnded('sid'), CognitoSessionStoreUnavailableError)
   await assert.rejects(events.announceRefreshed('sid'), CognitoSessionStoreUnavailableError)
 })
+
+test('subscribed, but the list fails to load: start still resolves (the app starts), and requests are refused until it loads', async (t) => {
+  const { store } = await redisWith(t)
+  let failing = true
+  const flaky: CognitoSessionStore = {
+    ...store,
+    liveMembers: async (key, nowMs) => {
+      if (failing) throw new Error('NOSCRIPT')
+      return await store.liveMembers(key, nowMs)
+    }
+  }
+  const clock = manualClock()
+  const { events, warnings } = instance(t, flaky, { timeoutMs: 50, clock: createClock(clock.now) })
+  assert.ok(await events.start() !== undefined, 'subscribed')
+  assert.equal(events.live, true)
+  assert.deepEqual(warnings().map((line) => line.msg), ['fastify-cognito: the session store failed'])
+  refusesUnknownRevocations(events)
+  failing = false
+  clock.advance(1)
+  refusesUnknownRevocations(events)
+  await waitFor('the list', () => {
+    try {
+      events.assertRevocationsKnown()
+      return true
+    } catch {
+      return false
+    }
+  })
+})
