@@ -21,11 +21,15 @@ function logs (t: TestContext): { log: FastifyBaseLogger, lines: () => LogLine[]
   return { log: app.log, lines: () => lines.map((line) => JSON.parse(line) as LogLine).filter((line) => line.msg === 'fastify-cognito: the session store failed') }
 }
 
-function isUnavailable (error: unknown): error is CognitoSessionStoreUnavailableError {
+function assertUnavailable (error: unknown): asserts error is CognitoSessionStoreUnavailableError {
   assert.ok(error instanceof CognitoSessionStoreUnavailableError)
   assert.equal(error.code, 'FST_COGNITO_SESSION_STORE_UNAVAILABLE')
   assert.equal(error.statusCode, 503)
   assert.deepEqual(error.headers, { 'retry-after': '1' })
+}
+
+function isUnavailable (error: unknown): boolean {
+  assertUnavailable(error)
   return true
 }
 
@@ -58,7 +62,7 @@ test('a store that does not answer within the bound: the 503, and the call is lo
   t.after(() => { redis.resume() })
   const started = Date.now()
   await assert.rejects(calls.call('get', async (s) => await s.get('k')), (error) => {
-    isUnavailable(error)
+    assertUnavailable(error)
     assert.equal(error.message, 'The session store did not answer within 100 ms: retry shortly')
     return true
   })
@@ -79,7 +83,7 @@ test('a store that fails: the 503 with the failure as its cause, logged by the e
   // A real failure of Redis that quotes the key: WRONGTYPE on a key holding a set.
   await client.sAdd('secret-key-name', 'm')
   await assert.rejects(calls.call('get', async (s) => await s.get('secret-key-name')), (error) => {
-    isUnavailable(error)
+    assertUnavailable(error)
     assert.equal(error.message, 'The session store is unavailable: retry shortly')
     assert.ok(error.cause instanceof Error)
     assert.match(error.cause.message, /WRONGTYPE/)
@@ -103,12 +107,12 @@ test('whatever the store throws becomes the one 503: a rejection that is no Erro
 
   const notAnError: unknown = 'a string'
   await assert.rejects(calls.call('get', async () => { throw notAnError }), (error) => {
-    isUnavailable(error)
+    assertUnavailable(error)
     assert.equal(error.cause, 'a string')
     return true
   })
   await assert.rejects(calls.call('delete', () => { throw new RangeError('sync') }), (error) => {
-    isUnavailable(error)
+    assertUnavailable(error)
     assert.ok(error.cause instanceof RangeError)
     return true
   })
