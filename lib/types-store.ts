@@ -63,6 +63,12 @@ export interface CognitoStoreSubscriber {
   down: () => void
   /** Subscribed again after `down`. */
   up: () => void
+  /**
+   * Aborted when the app closes. A subscription still connecting then gives up, closes its connection and rejects:
+   * a store that is down when the app starts would otherwise keep reconnecting, and keep the process alive, after
+   * the app closed.
+   */
+  readonly signal?: AbortSignal | undefined
 }
 
 export interface CognitoStoreSubscription {

@@ -130,16 +130,29 @@ async function subscribeOn (connection: NodeRedisSubscriberClient, channel: stri
   connection.on('error', markDown)
   connection.on('reconnecting', markDown)
   connection.on('end', markDown)
+  // The app closed while this subscription was still connecting (node-redis retries a connection for ever).
+  const { signal } = subscriber
+  const abandon = async (): Promise<void> => {
+    closing = true
+    await discard(connection)
+  }
+  signal?.addEventListener('abort', abandon)
   try {
+    signal?.throwIfAborted()
     await connection.connect()
+    // A node-redis connection destroyed while connecting resolves connect(), and a SUBSCRIBE on it never answers.
+    signal?.throwIfAborted()
     // node-redis resubscribes before it reports 'ready' again: then the subscription is live.
     await connection.subscribe(channel, (message) => { subscriber.message(message) })
+    signal?.throwIfAborted()
   } catch (error) {
     // Nobody else holds this connection: left open it would reconnect and resubscribe for ever, and keep the
-    // process alive after the app closed (Redis refused the SUBSCRIBE: an ACL without channels).
+    // process alive after the app closed (Redis refused the SUBSCRIBE: an ACL without channels; the app closed).
     closing = true
     await discard(connection)
     throw error
+  } finally {
+    signal?.removeEventListener('abort', abandon)
   }
   up = true
   connection.on('ready', () => {

@@ -41,6 +41,8 @@ export class StoreEvents {
   #lastLoad = -Infinity
   #closing = false
   #subscription: CognitoStoreSubscription | undefined
+  /** Aborted by close: a subscription still connecting gives up. */
+  readonly #closed = new AbortController()
   readonly #waiters = new Map<string, Set<() => void>>()
 
   constructor (calls: BoundedStore, keys: StoreKeys, handlers: StoreEventHandlers) {
@@ -58,7 +60,8 @@ export class StoreEvents {
     const subscribing = this.#calls.store.subscribe(this.#keys.channel, {
       message: (message) => { this.#receive(message) },
       down: () => { this.#down() },
-      up: () => { this.#up() }
+      up: () => { this.#up() },
+      signal: this.#closed.signal
     }).then(async (subscription) => {
       if (this.#closing) {
         await subscription.close()
@@ -71,6 +74,8 @@ export class StoreEvents {
       // stopped waiting (an unhandled rejection): requests are refused until a later attempt loads the list.
       await this.#loadRevocations().catch(() => {})
     }, (error: unknown) => {
+      // Given up because the app closed: nothing went wrong.
+      if (this.#closing) return
       this.#handlers.log.warn({ error: error instanceof Error ? error.name : typeof error }, 'fastify-cognito: subscribing to the session store failed; sessions are read from the store on every request')
     })
     let timer: NodeJS.Timeout | undefined
@@ -82,6 +87,7 @@ export class StoreEvents {
   async close (): Promise<void> {
     this.#closing = true
     this.live = false
+    this.#closed.abort()
     for (const waiters of this.#waiters.values()) for (const wake of waiters) wake()
     await this.#subscription?.close()
   }

@@ -369,3 +369,49 @@ test('a failed subscription is discarded whatever the connection offers: destroy
   const neither: NodeRedisSubscriberClient = { connect: async () => {}, subscribe: refused, on: () => undefined }
   await assert.rejects(redisStore({ client: fakeClient(neither, null) }).subscribe('events', recorder()), /NOPERM/, 'the failure itself, not one of closing')
 })
+
+test('a subscription still connecting gives up when its signal aborts: it rejects and closes its connection', async (t) => {
+  const redis = await startRedis(t)
+  const client = await redis.client()
+  const tracked = trackingClient(t, client)
+  const store = redisStore({ client: tracked.client })
+  await redis.stop()
+  const closing = new AbortController()
+  const subscriber = { ...recorder(), signal: closing.signal }
+  const subscribing = store.subscribe('events', subscriber)
+  await new Promise((resolve) => setTimeout(resolve, 150))
+  assert.equal(tracked.connections[0]?.isOpen, true, 'still trying to connect')
+  closing.abort()
+  await assert.rejects(subscribing)
+  assert.equal(tracked.connections[0]?.isOpen, false)
+  assert.deepEqual(subscriber.events, [])
+
+  const aborted = store.subscribe('events', { ...recorder(), signal: AbortSignal.abort() })
+  await assert.rejects(aborted, { name: 'AbortError' })
+  assert.equal(tracked.connections[1]?.isOpen, false, 'an aborted signal: no connection at all')
+})
+
+test('a signal that aborts once subscribed changes nothing: close() ends the subscription', async (t) => {
+  const redis = await startRedis(t)
+  const client = await redis.client()
+  const tracked = trackingClient(t, client)
+  const store = redisStore({ client: tracked.client })
+  const closing = new AbortController()
+  const subscriber = { ...recorder(), signal: closing.signal }
+  const subscription = await store.subscribe('events', subscriber)
+  closing.abort()
+  await store.publish('events', 'still subscribed')
+  await waitFor('the message', () => subscriber.messages.length === 1)
+  assert.equal(tracked.connections[0]?.isOpen, true)
+  await subscription.close()
+  assert.equal(tracked.connections[0]?.isOpen, false)
+})
+
+test('aborted while the SUBSCRIBE is answered: rejects, and the connection is discarded', async () => {
+  const closing = new AbortController()
+  const connection = Object.assign(new FakeConnection(), {
+    subscribe: async () => { closing.abort() }
+  })
+  await assert.rejects(redisStore({ client: fakeClient(connection, null) }).subscribe('events', { ...recorder(), signal: closing.signal }), { name: 'AbortError' })
+  assert.ok(connection.destroyed >= 1)
+})

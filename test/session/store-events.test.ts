@@ -10,6 +10,7 @@ import type { CognitoSessionStore, CognitoStoreSubscriber, CognitoStoreSubscript
 import { createClock, type Clock } from '../../lib/util/clock.js'
 import { capturingLogger } from '../helpers/app.js'
 import { manualClock } from '../helpers/clock.js'
+import type { RedisClientType } from 'redis'
 import { startRedis, type RedisServer } from '../helpers/redis-server.js'
 
 // What the instances of a fleet tell each other (store-events.ts): StoreEvents built directly on a real Redis store,
@@ -365,4 +366,34 @@ test('subscribed, but the list fails to load: start still resolves (the app star
       return false
     }
   })
+})
+
+test('closed while the store is still unreachable: the subscription gives up and closes its connection, nothing logged', async (t) => {
+  const redis = await startRedis(t)
+  const client = await redis.client()
+  const connections: RedisClientType[] = []
+  const store = redisStore({
+    prefix: PREFIX,
+    client: {
+      get: client.get.bind(client),
+      set: client.set.bind(client),
+      del: client.del.bind(client),
+      eval: client.eval.bind(client),
+      publish: client.publish.bind(client),
+      duplicate: () => {
+        const connection = client.duplicate()
+        connections.push(connection)
+        return connection
+      }
+    }
+  })
+  t.after(() => { for (const connection of connections) if (connection.isOpen) connection.destroy() })
+  await redis.stop()
+  const { events, close, warnings } = instance(t, store, { timeoutMs: 25 })
+  assert.equal(await events.start(), undefined)
+  assert.equal(connections[0]?.isOpen, true, 'still connecting when start gives up waiting')
+  await close()
+  await waitFor('the connection to close', () => connections[0]?.isOpen === false)
+  await new Promise((resolve) => setTimeout(resolve, 600))
+  assert.deepEqual(warnings(), [], 'giving up at close is no failure')
 })
