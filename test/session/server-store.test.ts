@@ -11,7 +11,7 @@ import type { LocalCognito } from '../../lib/testing/index.js'
 import type { CognitoSessionStore } from '../../lib/types-store.js'
 import { createClock } from '../../lib/util/clock.js'
 import { randomToken } from '../../lib/util/random.js'
-import { APP_ORIGIN, bearer, capturingLogger, CLIENT_IDS, CookieJar, login, pluginOptions, startIdp, type TestOptions } from '../helpers/app.js'
+import { APP_ORIGIN, bearer, capturingLogger, CLIENT_IDS, CookieJar, login, LOGOUT_URI, pluginOptions, REDIRECT_URI, startIdp, type TestOptions } from '../helpers/app.js'
 import { manualClock, type ManualClock } from '../helpers/clock.js'
 import { unsignedToken } from '../helpers/jwt.js'
 import { startRedis, type RedisServer } from '../helpers/redis-server.js'
@@ -586,4 +586,36 @@ test('through the plugin: a sign-in the store cannot keep answers 503, sets no t
   assert.equal(callback.statusCode, 503)
   assert.equal(jar.cookies.has('cognito_sid'), false)
   assert.equal(idp.requests.revoke, 1)
+})
+
+test('through the plugin: an optional guard with the ticket of a session that has ended lets the request through as anonymous', async (t) => {
+  const { idp, build } = await fleet(t)
+  const app = await build()
+  const { jar } = await login(app, idp)
+  assert.deepEqual((await app.inject({ url: '/maybe', headers: { cookie: jar.header } })).json(), { sub: idp.users[0]?.sub })
+  const stale = jar.clone()
+  const out = await app.inject({ method: 'POST', url: '/logout', headers: { cookie: jar.header, origin: APP_ORIGIN } })
+  assert.equal(out.statusCode, 302)
+  const response = await app.inject({ url: '/maybe', headers: { cookie: stale.header } })
+  assert.equal(response.statusCode, 200, response.body)
+  assert.deepEqual(response.json(), { sub: null })
+})
+
+test('through the plugin: tokens without jti or origin_jti (revocation off at Cognito): the logout ends the session, with no id to announce', async (t) => {
+  const idp = await startIdp(t, {
+    clients: [{ clientId: CLIENT_IDS.public, callbackUrls: [REDIRECT_URI], logoutUrls: [LOGOUT_URI], enableTokenRevocation: false }]
+  })
+  const redis = await startRedis(t)
+  const client = await redis.client()
+  const app = Fastify()
+  t.after(async () => { await app.close() })
+  await app.register(fastifyCognito, pluginOptions(idp, 'public', { sessionStore: redisStore({ client }) }))
+  app.get('/me', { preHandler: app.cognito.requireAuth() }, async (request) => ({ jti: request.tokenPayload?.jti ?? null }))
+  await app.ready()
+  const { jar } = await login(app, idp)
+  assert.deepEqual((await me(app, jar)).json(), { jti: null })
+  const out = await app.inject({ method: 'POST', url: '/logout', headers: { cookie: jar.header, origin: APP_ORIGIN } })
+  assert.equal(out.statusCode, 302, out.body)
+  assert.equal((await me(app, jar)).statusCode, 401)
+  assert.equal(await client.exists(`fastify-cognito:${CLIENT_IDS.public}:revoked`), 0, 'nothing to refuse by id')
 })
