@@ -9,8 +9,8 @@ import { revokeBestEffort } from './revoke.js'
 /**
  * Ends the session: runs `onLogout`, revokes the refresh token (and with it every token issued from it), clears
  * every cookie of the plugin, and sends the browser to Cognito's /logout to end the managed-login session too. A
- * failed revocation at Cognito is logged and never blocks the logout. With a server-side store the session is
- * deleted there first (a store fault answers 503 and changes nothing: the user may retry), and its access tokens are
+ * failed revocation at Cognito is logged and never blocks the logout. With a server-side store the session is then
+ * deleted there (a store fault answers 503 and leaves the cookie: the user may retry), and its access tokens are
  * refused on every instance. `everywhere` ends every other session of the user too (all devices).
  */
 export async function logout (context: SignInContext, request: FastifyRequest, reply: FastifyReply, everywhere = false): Promise<FastifyReply> {
@@ -24,6 +24,12 @@ export async function logout (context: SignInContext, request: FastifyRequest, r
   const session = store.readSession(request)
   const ending = session === null ? null : await endingSession(context, session)
   if (options.onLogout !== undefined) await options.onLogout(request, ending?.user ?? null)
+  if (session?.refreshToken !== undefined) {
+    // First, before the session is deleted: a server-side store may fail (503) after the deletion, and the user's
+    // retry then finds no session, so a refresh token revoked later would never be. A failure is logged and never
+    // blocks the logout.
+    await revokeBestEffort(context, request.log, session.refreshToken)
+  }
   await store.clearSession(request, reply)
   loginTransactions.clear(request, reply)
   // A copy of the cookie (or its access token as a bearer token) replayed later in this process is refused, and so
@@ -34,10 +40,6 @@ export async function logout (context: SignInContext, request: FastifyRequest, r
     // ... and on every other instance: only for tokens that verified (a forged session revokes nothing).
     const id = ending.access.origin_jti ?? ending.access.jti
     if (typeof id === 'string' && id !== '') await store.events.revoke(id, ending.access.exp)
-  }
-  if (session?.refreshToken !== undefined) {
-    // A failure is logged and never blocks the logout: the cookies are cleared anyway.
-    await revokeBestEffort(context, request.log, session.refreshToken)
   }
   if (everywhere && store instanceof ServerSessionStore && ending !== null) await endUserSessions(context, store, ending.access.sub, request.log)
   if (session !== null) request.log.info({ sub: session.sub, everywhere }, 'fastify-cognito: signed out')

@@ -619,3 +619,30 @@ test('through the plugin: tokens without jti or origin_jti (revocation off at Co
   assert.equal((await me(app, jar)).statusCode, 401)
   assert.equal(await client.exists(`fastify-cognito:${CLIENT_IDS.public}:revoked`), 0, 'nothing to refuse by id')
 })
+
+test('through the plugin: a store fault after the session was deleted at logout still revokes the refresh token at Cognito', async (t) => {
+  const { idp, build } = await fleet(t)
+  let publishFails = false
+  const refreshTokens: string[] = []
+  const app = await build({ onLogin: (_request, { tokens }) => { refreshTokens.push(tokens.refreshToken ?? '') } }, (real) => ({
+    ...real,
+    publish: async (channel, message) => {
+      if (publishFails) throw new Error('connection reset')
+      await real.publish(channel, message)
+    }
+  }))
+  const { jar } = await login(app, idp)
+  publishFails = true
+  const failed = await app.inject({ method: 'POST', url: '/logout', headers: { cookie: jar.header, origin: APP_ORIGIN } })
+  assert.equal(failed.statusCode, 503, 'the session is deleted, announcing it failed')
+  publishFails = false
+  const retried = await app.inject({ method: 'POST', url: '/logout', headers: { cookie: jar.header, origin: APP_ORIGIN } })
+  assert.equal(retried.statusCode, 302, 'the retry finds no session left to end')
+  assert.equal(idp.requests.revoke, 1, 'the refresh token was revoked all the same')
+  const grant = await fetch(`${idp.domain}/oauth2/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ grant_type: 'refresh_token', client_id: CLIENT_IDS.public, refresh_token: refreshTokens[0] as string })
+  })
+  assert.equal(grant.status, 400, 'no new tokens for the refresh token of a signed-out session')
+})
