@@ -51,10 +51,9 @@ export interface CognitoSessionStore {
   /**
    * Subscribes to `channel` on a connection of its own, and keeps the subscription across reconnections. Resolves
    * once subscribed. `subscriber.down()` is called when the connection is lost (messages may be missed from then
-   * on) and `subscriber.up()` when it is subscribed again. `signal` is aborted when the app closes: a subscription
-   * still connecting then (the store is down) stops trying, closes its connection and rejects.
+   * on) and `subscriber.up()` when it is subscribed again; see `subscriber.signal` for an app that closes first.
    */
-  subscribe: (channel: string, subscriber: CognitoStoreSubscriber, signal?: AbortSignal) => Promise<CognitoStoreSubscription>
+  subscribe: (channel: string, subscriber: CognitoStoreSubscriber) => Promise<CognitoStoreSubscription>
 }
 
 /** What a store calls as its subscription's state changes and messages arrive. */
@@ -64,6 +63,12 @@ export interface CognitoStoreSubscriber {
   down: () => void
   /** Subscribed again after `down`. */
   up: () => void
+  /**
+   * Aborted when the app closes. A subscription still connecting then gives up, closes its connection and rejects:
+   * a store that is down when the app starts would otherwise keep reconnecting, and keep the process alive, after
+   * the app closed.
+   */
+  readonly signal?: AbortSignal | undefined
 }
 
 export interface CognitoStoreSubscription {

@@ -1,5 +1,6 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
+import Fastify from 'fastify'
 import * as errors from '../lib/errors.js'
 import {
   CognitoAuthorizationError,
@@ -191,4 +192,26 @@ test('a switch on code narrows to the class', () => {
   assert.equal(describe(BY_CODE.FST_COGNITO_FORBIDDEN.make()), 'forbidden')
   assert.equal(describe(BY_CODE.FST_COGNITO_IDP_TIMEOUT.make()), 'timeout')
   assert.equal(describe(BY_CODE.FST_COGNITO_INVALID_GRANT.make()), 'other')
+})
+
+test('the two store errors: 503 with Retry-After: 1 (Fastify sends error.headers), default messages, a cause kept', async (t) => {
+  const unavailable = new errors.CognitoSessionStoreUnavailableError()
+  assert.equal(unavailable.message, 'The session store is unavailable: retry shortly')
+  assert.deepEqual(unavailable.headers, { 'retry-after': '1' })
+  const cause = new Error('ECONNREFUSED')
+  assert.equal(new errors.CognitoSessionStoreUnavailableError('down', { cause }).cause, cause)
+  const pending = new errors.CognitoRefreshPendingError()
+  assert.equal(pending.message, 'The session is being refreshed by another instance: retry shortly')
+  assert.deepEqual(pending.headers, { 'retry-after': '1' })
+
+  const app = Fastify()
+  t.after(async () => { await app.close() })
+  app.get('/store', async () => { throw new errors.CognitoSessionStoreUnavailableError() })
+  app.get('/pending', async () => { throw new errors.CognitoRefreshPendingError() })
+  for (const [url, code] of [['/store', 'FST_COGNITO_SESSION_STORE_UNAVAILABLE'], ['/pending', 'FST_COGNITO_REFRESH_PENDING']]) {
+    const response = await app.inject({ url })
+    assert.equal(response.statusCode, 503)
+    assert.equal(response.headers['retry-after'], '1')
+    assert.equal(response.json<{ code: string }>().code, code)
+  }
 })

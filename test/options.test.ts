@@ -158,3 +158,57 @@ test('logoutUri may carry a query; loopback over plain http includes [::1]; scop
   rejects({ cookieName: 'x'.repeat(33) }, 'cookieName')
   rejects({ prefix: '/a//b' }, 'prefix')
 })
+
+/** Every operation of a session store, doing nothing: what option validation looks at. */
+function storeLike (overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  const store: Record<string, unknown> = {}
+  for (const name of ['get', 'create', 'replace', 'delete', 'addToSet', 'removeFromSet', 'setMembers', 'acquireLock', 'releaseLock', 'addExpiring', 'liveMembers', 'publish', 'subscribe']) {
+    store[name] = async () => undefined
+  }
+  return { ...store, ...overrides }
+}
+
+test('sessionStore: absent by default (cookie sessions), with a 500 ms bound and fail-closed revocations', () => {
+  const options = resolveOptions(valid)
+  assert.equal(options.signIn?.sessionStore, undefined)
+  assert.equal(options.signIn?.sessionStoreTimeout, 500)
+  assert.equal(options.signIn?.revocationFailOpen, false)
+})
+
+test('sessionStore: an object with every operation of a store, kept as given', () => {
+  const store = storeLike({ keyPrefix: 'myapp:' })
+  assert.equal(resolveOptions({ ...valid, sessionStore: store } as unknown as FastifyCognitoOptions).signIn?.sessionStore, store)
+  const withoutPrefix = storeLike({ keyPrefix: undefined })
+  assert.equal(resolveOptions({ ...valid, sessionStore: withoutPrefix } as unknown as FastifyCognitoOptions).signIn?.sessionStore, withoutPrefix)
+})
+
+test('sessionStore: anything else is refused, naming what is missing', () => {
+  for (const value of [null, 'redis://localhost:6379', 42, true]) rejects({ sessionStore: value }, 'sessionStore', /must be a session store, such as redisStore\(\{ client \}\) from "fastify-cognito\/redis"/)
+  rejects({ sessionStore: {} }, 'sessionStore', /lacks get, create, replace, delete, addToSet, removeFromSet, setMembers, acquireLock, releaseLock, addExpiring, liveMembers, publish, subscribe \(see CognitoSessionStore\)/)
+  rejects({ sessionStore: storeLike({ publish: undefined, liveMembers: 'yes' }) }, 'sessionStore', /lacks liveMembers, publish \(/)
+  rejects({ sessionStore: storeLike({ keyPrefix: 'app:{tag}:' }) }, 'sessionStore.keyPrefix', /without "\{" or "\}"/)
+  rejects({ sessionStore: storeLike({ keyPrefix: 7 }) }, 'sessionStore.keyPrefix')
+})
+
+test('sessionStoreTimeout: a whole number of milliseconds from 10 to 60000', () => {
+  assert.equal(resolveOptions({ ...valid, sessionStoreTimeout: 10 }).signIn?.sessionStoreTimeout, 10)
+  assert.equal(resolveOptions({ ...valid, sessionStoreTimeout: 60_000 }).signIn?.sessionStoreTimeout, 60_000)
+  for (const value of [9, 60_001, 0, -1, 1.5, '500', Number.NaN]) rejects({ sessionStoreTimeout: value }, 'sessionStoreTimeout', /must be a whole number from 10 to 60000/)
+})
+
+test('revocationFailOpen: a boolean', () => {
+  assert.equal(resolveOptions({ ...valid, revocationFailOpen: true }).signIn?.revocationFailOpen, true)
+  rejects({ revocationFailOpen: 'yes' }, 'revocationFailOpen', /must be a boolean/)
+  rejects({ revocationFailOpen: 1 }, 'revocationFailOpen')
+})
+
+test('sessionStore, sessionStoreTimeout and revocationFailOpen need browser sign-in', () => {
+  const bearerOnly = { userPoolId: valid.userPoolId, clientId: valid.clientId } as FastifyCognitoOptions
+  for (const [option, value] of [['sessionStore', storeLike()], ['sessionStoreTimeout', 500], ['revocationFailOpen', false]] as const) {
+    assert.throws(() => resolveOptions({ ...bearerOnly, [option]: value } as FastifyCognitoOptions), (error: unknown) => {
+      assert.ok(error instanceof CognitoOptionsError)
+      assert.match(error.message, new RegExp(`option "${option}" needs browser sign-in`))
+      return true
+    })
+  }
+})

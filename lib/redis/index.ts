@@ -113,14 +113,12 @@ export function redisStore (options: RedisStoreOptions): CognitoSessionStore {
     publish: async (channel: string, message: string) => {
       await client.publish(channel, message)
     },
-    subscribe: async (channel: string, subscriber: CognitoStoreSubscriber, signal?: AbortSignal) => await subscribeOn(client.duplicate(), channel, subscriber, signal)
+    subscribe: async (channel: string, subscriber: CognitoStoreSubscriber) => await subscribeOn(client.duplicate(), channel, subscriber)
   })
 }
 
-const ABANDONED = 'fastify-cognito/redis: the subscription was abandoned: the app closed'
-
 /** Subscribes on a connection of its own; reports it down on the first error or reconnection, up when ready again. */
-async function subscribeOn (connection: NodeRedisSubscriberClient, channel: string, subscriber: CognitoStoreSubscriber, signal?: AbortSignal): Promise<CognitoStoreSubscription> {
+async function subscribeOn (connection: NodeRedisSubscriberClient, channel: string, subscriber: CognitoStoreSubscriber): Promise<CognitoStoreSubscription> {
   let up = false
   let closing = false
   const markDown = (): void => {
@@ -132,30 +130,30 @@ async function subscribeOn (connection: NodeRedisSubscriberClient, channel: stri
   connection.on('error', markDown)
   connection.on('reconnecting', markDown)
   connection.on('end', markDown)
-  // The app may close while Redis is still down: node-redis would then go on connecting forever, the connection
-  // outliving the app and keeping the process alive. Destroying it ends connect(); subscribe() then rejects.
-  const abandon = (): void => {
+  // The app closed while this subscription was still connecting (node-redis retries a connection for ever).
+  const { signal } = subscriber
+  const abandon = async (): Promise<void> => {
     closing = true
-    try {
-      connection.destroy?.()
-    } catch {
-      // Already closed.
-    }
+    await discard(connection)
   }
-  if (signal?.aborted === true) throw new Error(ABANDONED)
-  signal?.addEventListener('abort', abandon, { once: true })
+  signal?.addEventListener('abort', abandon)
   try {
+    signal?.throwIfAborted()
     await connection.connect()
+    // A node-redis connection destroyed while connecting resolves connect(), and a SUBSCRIBE on it never answers.
+    signal?.throwIfAborted()
     // node-redis resubscribes before it reports 'ready' again: then the subscription is live.
     await connection.subscribe(channel, (message) => { subscriber.message(message) })
+    signal?.throwIfAborted()
   } catch (error) {
-    // The plugin tries again with a new connection: this one must not linger, reconnecting in the background.
-    abandon()
+    // Nobody else holds this connection: left open it would reconnect and resubscribe for ever, and keep the
+    // process alive after the app closed (Redis refused the SUBSCRIBE: an ACL without channels; the app closed).
+    closing = true
+    await discard(connection)
     throw error
   } finally {
     signal?.removeEventListener('abort', abandon)
   }
-  if (closing) throw new Error(ABANDONED)
   up = true
   connection.on('ready', () => {
     if (up || closing) return
@@ -169,4 +167,12 @@ async function subscribeOn (connection: NodeRedisSubscriberClient, channel: stri
       else connection.destroy?.()
     }
   }
+}
+
+/** Closes a connection that failed; one that is closed already (a failed connect) throws, which changes nothing. */
+async function discard (connection: NodeRedisSubscriberClient): Promise<void> {
+  try {
+    if (typeof connection.destroy === 'function') connection.destroy()
+    else await connection.close?.()
+  } catch {}
 }

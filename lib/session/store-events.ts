@@ -71,8 +71,9 @@ export class StoreEvents {
       const subscription = await this.#calls.store.subscribe(this.#keys.channel, {
         message: (message) => { this.#receive(message) },
         down: () => { this.#down() },
-        up: () => { this.#up() }
-      }, this.#closed.signal)
+        up: () => { this.#up() },
+        signal: this.#closed.signal
+      })
       if (this.#closing) {
         await subscription.close()
         return

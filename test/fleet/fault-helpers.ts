@@ -165,12 +165,13 @@ export function observeSubscription (store: CognitoSessionStore): ObservedStore 
     events,
     store: {
       ...store,
-      subscribe: async (channel, subscriber, signal) => {
+      subscribe: async (channel, subscriber) => {
         const subscription = await store.subscribe(channel, {
           message: (message) => { subscriber.message(message) },
           down: () => { events.push('down'); subscriber.down() },
-          up: () => { events.push('up'); subscriber.up() }
-        }, signal)
+          up: () => { events.push('up'); subscriber.up() },
+          signal: subscriber.signal
+        })
         events.push('subscribed')
         return subscription
       }

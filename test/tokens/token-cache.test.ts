@@ -383,3 +383,41 @@ test('VerifiedTokenCache: maxEntries 0 keeps nothing, and sign-outs still work',
   cache.revoke(token)
   assert.equal(cache.isRevoked(token.split('.')[2] as string, true, undefined), true)
 })
+
+test('VerifiedTokenCache.revokeOrigin: refused by origin_jti or by jti, its entries dropped, until the given time', async (t) => {
+  const { cache, keys, kid, advance, now } = await directCache(t)
+  const withClaims = (claims: Record<string, unknown>): VerifiedAccessToken => {
+    const token = unsignedToken({ sub: 'user-1', ...claims })
+    return { ...entry(keys, kid, token), claims: Object.freeze({ sub: 'user-1', ...claims }) as never }
+  }
+  const ofSignIn = withClaims({ origin_jti: 'o-1', jti: 'j-1' })
+  const byJti = withClaims({ jti: 'o-1' })
+  const kept = withClaims({ origin_jti: 'o-2', jti: 'j-2' })
+  for (const added of [ofSignIn, byJti, kept]) cache.add(added, now() + 600)
+  assert.equal(cache.size, 3)
+  assert.equal(cache.isRevoked('sig', true, 'o-1', 'j-1'), false, 'nothing revoked yet')
+
+  const until = now() + 120
+  cache.revokeOrigin('o-1', until)
+  assert.equal(cache.size, 1, 'the entries of that origin_jti, and of that jti, are dropped')
+  assert.equal(cache.get(kept.token), kept)
+  assert.equal(cache.isRevoked('sig', true, 'o-1', undefined), true, 'by origin_jti')
+  assert.equal(cache.isRevoked('sig', true, undefined, 'o-1'), true, 'by jti')
+  assert.equal(cache.isRevoked('sig', true, 'o-2', 'j-2'), false)
+  assert.equal(cache.isRevoked('sig', true, 42, ['o-1']), false, 'claims that are not strings name nothing')
+  assert.equal(cache.revokedCount, 0, 'no signature was revoked')
+
+  advance(until - now() - 0.001)
+  assert.equal(cache.isRevoked('sig', true, 'o-1', undefined), true)
+  advance(0.001)
+  assert.equal(cache.isRevoked('sig', true, 'o-1', undefined), false, 'until the given time, not a day')
+})
+
+test('VerifiedTokenCache.revokeOrigin without a time: a day and the clock tolerance', async (t) => {
+  const { cache, advance } = await directCache(t)
+  cache.revokeOrigin('o-1')
+  advance(24 * 3600 + TOLERANCE - 0.001)
+  assert.equal(cache.isRevoked('sig', true, undefined, 'o-1'), true)
+  advance(0.001)
+  assert.equal(cache.isRevoked('sig', true, undefined, 'o-1'), false)
+})

@@ -315,3 +315,47 @@ test('several pools: each token finds its pool by iss, is checked with that pool
   await refusesId(verifier, b.mintIdToken({}, { clientId: CLIENT_IDS.public }), 'Token issuer is not this user pool')
   assert.equal(verifier.cachedTokenCount, 2)
 })
+
+test('revokeTokenId: a sign-out announced by another instance refuses the tokens of that sign-in (origin_jti) or that one token (jti)', async (t) => {
+  const { issuer, verifier, clock } = await setup(t)
+  const now = Math.floor(clock.seconds())
+  const sameSignIn = [issuer.mintAccessToken({ origin_jti: 'sign-in-1', jti: 'a' }), issuer.mintAccessToken({ origin_jti: 'sign-in-1', jti: 'b' })]
+  const byJti = issuer.mintAccessToken({ origin_jti: undefined, jti: 'token-2' })
+  const other = issuer.mintAccessToken({ origin_jti: 'sign-in-3', jti: 'c' })
+  const cached = await verifier.verifyAccessToken(sameSignIn[0] as string)
+  assert.equal(verifier.cachedAccessToken(sameSignIn[0] as string), cached)
+
+  verifier.revokeTokenId('sign-in-1', now + 3600)
+  verifier.revokeTokenId('token-2', now + 3600)
+  assert.equal(verifier.cachedAccessToken(sameSignIn[0] as string), undefined, 'its cached entry is dropped')
+  for (const token of [...sameSignIn, byJti]) await refusesAccess(verifier, token, 'Token was revoked by a sign-out')
+  await verifier.verifyAccessToken(other)
+  assert.equal(verifier.revokedTokenCount, 0, 'revoked by id: the list of signatures is not used')
+})
+
+test('revokeTokenId: until the given expiry (plus the clock tolerance), at most a day', async (t) => {
+  const { issuer, verifier, clock } = await setup(t)
+  const now = clock.seconds()
+  const token = issuer.mintAccessToken({ origin_jti: 'short', jti: 'x' })
+  verifier.revokeTokenId('short', now + 60)
+  clock.advance(60 + TOLERANCE - 0.001)
+  await refusesAccess(verifier, token, 'Token was revoked by a sign-out')
+  clock.advance(0.001)
+  assert.equal((await verifier.verifyAccessToken(token)).origin_jti, 'short', 'the revocation has run out (the announced expiry passed)')
+
+  const lasting = issuer.mintAccessToken({ origin_jti: 'long', jti: 'y', exp: Math.floor(clock.seconds()) + 7 * 24 * 3600 })
+  verifier.revokeTokenId('long', clock.seconds() + 7 * 24 * 3600)
+  clock.advance(24 * 3600 + TOLERANCE - 1)
+  await refusesAccess(verifier, lasting, 'Token was revoked by a sign-out')
+  clock.advance(2)
+  assert.equal((await verifier.verifyAccessToken(lasting)).origin_jti, 'long', 'kept a day at most')
+})
+
+test('revokeTokenId ignores an id that is no id and an expiry that is no number', async (t) => {
+  const { issuer, verifier, clock } = await setup(t)
+  const token = issuer.mintAccessToken({ origin_jti: 'o', jti: 'j' })
+  for (const [id, expiresAt] of [['', clock.seconds() + 60], [42, clock.seconds() + 60], [undefined, clock.seconds() + 60], ['o', Number.NaN], ['j', Number.POSITIVE_INFINITY], ['o', '2030' as unknown as number]] as const) {
+    verifier.revokeTokenId(id as unknown as string, expiresAt)
+  }
+  assert.equal((await verifier.verifyAccessToken(token)).jti, 'j')
+})
