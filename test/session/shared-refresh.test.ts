@@ -205,7 +205,7 @@ test('the lock held by an instance that is refreshing: the others wait, then ado
   assert.equal(await client.exists(keys.lock(sidOf(jar))), 1, 'a failed release leaves the lock to expire by itself')
 })
 
-test('a lock nobody releases, the token still valid: at the deadline the request goes on with the current token', async (t) => {
+test('a lock nobody releases, the token still valid: the request goes on with the current token at once', async (t) => {
   const { idp, redis, clock, build } = await fleet(t)
   const a = await build()
   const { jar } = await login(a, idp)
@@ -217,7 +217,7 @@ test('a lock nobody releases, the token still valid: at the deadline the request
   const started = clock.now()
   const response = await whileTimePasses(clock, 0.1, me(a, jar))
   assert.deepEqual(claims(response), before)
-  assert.ok(clock.now() - started >= LOCK_MS, 'it waited for the lock until the deadline')
+  assert.ok(clock.now() - started < LOCK_MS, 'no wait for a refresh another instance may be doing')
   assert.equal(idp.requests.tokenRefresh, 0)
 })
 

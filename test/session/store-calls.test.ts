@@ -74,7 +74,7 @@ test('a store that does not answer within the bound: the 503, and the call is lo
   assert.equal(await calls.call('get', async (s) => await s.get('k')), null, 'answering again: the next call goes through')
 })
 
-test('a store that fails: the 503 with the failure as its cause, logged by the error\'s name and never its message', async (t) => {
+test('a store that fails: the 503 without the failure as its cause (Fastify would log its message), logged by the error\'s name only', async (t) => {
   const redis = await startRedis(t)
   const client = await redis.client()
   const store = redisStore({ client })
@@ -85,8 +85,7 @@ test('a store that fails: the 503 with the failure as its cause, logged by the e
   await assert.rejects(calls.call('get', async (s) => await s.get('secret-key-name')), (error) => {
     assertUnavailable(error)
     assert.equal(error.message, 'The session store is unavailable: retry shortly')
-    assert.ok(error.cause instanceof Error)
-    assert.match(error.cause.message, /WRONGTYPE/)
+    assert.equal(error.cause, undefined)
     return true
   })
   await redis.stop()
@@ -108,12 +107,12 @@ test('whatever the store throws becomes the one 503: a rejection that is no Erro
   const notAnError: unknown = 'a string'
   await assert.rejects(calls.call('get', async () => { throw notAnError }), (error) => {
     assertUnavailable(error)
-    assert.equal(error.cause, 'a string')
+    assert.equal(error.cause, undefined)
     return true
   })
   await assert.rejects(calls.call('delete', () => { throw new RangeError('sync') }), (error) => {
     assertUnavailable(error)
-    assert.ok(error.cause instanceof RangeError)
+    assert.equal(error.cause, undefined)
     return true
   })
   const own = new CognitoSessionStoreUnavailableError('already typed')
