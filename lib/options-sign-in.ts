@@ -89,7 +89,9 @@ function validateSessionStore (value: unknown): CognitoSessionStore | undefined 
   const missing = STORE_OPERATIONS.filter((name) => typeof store[name] !== 'function')
   if (missing.length > 0) fail('sessionStore', `lacks ${missing.join(', ')} (see CognitoSessionStore)`)
   const prefix = store.keyPrefix
-  if (prefix !== undefined && (typeof prefix !== 'string' || /[{}]/.test(prefix))) fail('sessionStore.keyPrefix', 'must be a string without "{" or "}"')
+  if (prefix !== undefined && (typeof prefix !== 'string' || /[{}]/.test(prefix) || prefix.length > 200)) {
+    fail('sessionStore.keyPrefix', 'must be a string of at most 200 characters without "{" or "}"')
+  }
   return value as CognitoSessionStore
 }
 

@@ -24,6 +24,9 @@ export async function logout (context: SignInContext, request: FastifyRequest, r
   const session = store.readSession(request)
   const ending = session === null ? null : await endingSession(context, session)
   if (options.onLogout !== undefined) await options.onLogout(request, ending?.user ?? null)
+  // Every other device first, while this session's tokens still verify everywhere: if the store fails on the way, the
+  // user's retry (on any instance) finds this session and ends the rest.
+  if (everywhere && store instanceof ServerSessionStore && ending !== null) await endUserSessions(context, store, ending.access.sub, request.log, session?.sid)
   // With a server-side store, the session's tokens are revoked before the session is deleted, the deletion last: a
   // store call that timed out may still be applied later, and a retry that then finds no session has nothing left
   // to revoke (from any instance: the session's access token, cached sessions, the refresh token at Cognito).
@@ -42,7 +45,6 @@ export async function logout (context: SignInContext, request: FastifyRequest, r
   }
   await store.clearSession(request, reply)
   loginTransactions.clear(request, reply)
-  if (everywhere && store instanceof ServerSessionStore && ending !== null) await endUserSessions(context, store, ending.access.sub, request.log)
   if (session !== null) request.log.info({ sub: session.sub, everywhere }, 'fastify-cognito: signed out')
   const destination = options.logoutUri === undefined
     ? options.afterLoginRedirect
@@ -55,8 +57,8 @@ export async function logout (context: SignInContext, request: FastifyRequest, r
  * from the store and refused on every instance, their access tokens refused across the fleet, their refresh tokens
  * revoked at Cognito (best effort, logged). Resolves to the number of sessions ended.
  */
-export async function endUserSessions (context: SignInContext, store: ServerSessionStore, sub: string, log: FastifyBaseLogger): Promise<number> {
-  const envelopes = await store.endUserSessions(sub)
+export async function endUserSessions (context: SignInContext, store: ServerSessionStore, sub: string, log: FastifyBaseLogger, except?: string): Promise<number> {
+  const envelopes = await store.endUserSessions(sub, except)
   for (const envelope of envelopes) {
     if (envelope.revocationId !== undefined) await store.events.revoke(envelope.revocationId, envelope.expiresAt)
     await revokeBestEffort(context, log, envelope.refreshToken)

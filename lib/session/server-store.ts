@@ -185,13 +185,14 @@ export class ServerSessionStore implements SessionStore {
   }
 
   /**
-   * Ends every session of a user (`endSessions`, `logoutEverywhere`); resolves to their envelopes, for the caller to
-   * revoke their tokens.
+   * Ends every session of a user (`endSessions`, `logoutEverywhere`) but `except` (the one a sign-out ends itself);
+   * resolves to their envelopes, for the caller to revoke their tokens.
    */
-  async endUserSessions (sub: string): Promise<SessionEnvelope[]> {
+  async endUserSessions (sub: string, except?: string): Promise<SessionEnvelope[]> {
     const sids = await this.calls.call('setMembers', async (store) => await store.setMembers(this.keys.userSessions(sub)))
     const envelopes: SessionEnvelope[] = []
     for (const sid of sids) {
+      if (sid === except) continue
       const value = await this.calls.call('get', async (store) => await store.get(this.keys.session(sid)))
       const envelope = value === null ? undefined : this.records.openEnvelope(value, this.#options.clock.seconds())
       if (envelope !== undefined) envelopes.push(envelope)

@@ -152,7 +152,7 @@ export class StoreEvents {
       const wake = (): void => {
         clearTimeout(timer)
         set.delete(wake)
-        if (set.size === 0 && this.#waiters.get(sid) === set) this.#waiters.delete(sid)
+        if (set.size === 0) this.#waiters.delete(sid)
         resolve()
       }
       const timer = setTimeout(wake, ms)

@@ -315,3 +315,40 @@ test('a sign-out whose index cleanup fails after the delete still ends the sessi
   // What the failed cleanup left in the index ends nothing and counts for nothing.
   assert.equal(await c.cognito.endSessions(logins.last().sub), 0)
 })
+
+test('logoutEverywhere that the store fails half-way answers 503, and its retry still ends every device', async (t) => {
+  const idp = await startIdp(t)
+  const redis = await startRedis(t)
+  const store = redisStore({ client: await redis.client() })
+  const trouble = { failNextSessionRead: false }
+  // The store fails once while the other devices are being ended (reading one of their sessions).
+  const a = await buildInstance(t, idp, redis, {
+    sessionStore: {
+      ...store,
+      get: async (key) => {
+        if (trouble.failNextSessionRead && key.includes(':s:')) {
+          trouble.failNextSessionRead = false
+          throw new Error('connection lost')
+        }
+        return await store.get(key)
+      }
+    }
+  })
+  const here = await login(a, idp)
+  const phone = await login(a, idp)
+  const laptop = await login(a, idp)
+  for (const jar of [here.jar, phone.jar, laptop.jar]) assert.equal((await get(a, '/me', jar)).statusCode, 200)
+
+  trouble.failNextSessionRead = true
+  const failed = await a.inject({ method: 'POST', url: '/logout-everywhere', headers: { cookie: here.jar.header, origin: APP_ORIGIN } })
+  assert.equal(failed.statusCode, 503, failed.body)
+  assert.equal(failed.json().code, 'FST_COGNITO_SESSION_STORE_UNAVAILABLE')
+  assert.equal(trouble.failNextSessionRead, false, 'the failure happened')
+  // This device is still signed in, its tokens still good: the retry is possible.
+  assert.equal((await get(a, '/me', here.jar)).statusCode, 200)
+
+  const retried = await a.inject({ method: 'POST', url: '/logout-everywhere', headers: { cookie: here.jar.header, origin: APP_ORIGIN } })
+  assert.equal(retried.statusCode, 302, retried.body)
+  for (const jar of [here.jar, phone.jar, laptop.jar]) assert.equal((await get(a, '/me', jar)).statusCode, 401)
+  assert.deepEqual(await redisKeys(await redis.client(), `${PREFIX}s:*`), [])
+})
