@@ -144,7 +144,7 @@ export class ServerSessionStore implements SessionStore {
     const ticket: Ticket = { sid: session.sid, secret: newTicketSecret() }
     const value = this.records.seal(session, ticket.secret, now)
     await this.calls.call('create', async (store) => { await store.create(this.keys.session(session.sid), value, ttl) })
-    await this.calls.call('addToSet', async (store) => { await store.addToSet(this.keys.userSessions(session.sub), session.sid, this.#options.sessionMaxAge) })
+    await this.calls.call('addToSet', async (store) => { await store.addToSet(this.keys.userSessions(session.sub), session.sid, ttl) })
     setCookie(reply, this.#options.cookieName, formatTicket(ticket), { maxAge: ttl, secure: this.#options.secureCookies })
     this.#clearLegacyCookies(request, reply)
     this.remember(ticket, session)
