@@ -93,7 +93,9 @@ test('a store that fails: the 503 without the failure as its cause (Fastify woul
   const logged = lines()
   assert.deepEqual(logged.map((line) => [line.operation, line.code]), [['get', 'FST_COGNITO_SESSION_STORE_UNAVAILABLE'], ['publish', 'FST_COGNITO_SESSION_STORE_UNAVAILABLE']])
   assert.equal(logged[0]?.error, 'Error', 'node-redis\'s ErrorReply is named Error')
-  assert.equal(logged[1]?.error, 'CognitoSessionStoreUnavailableError', 'a stopped Redis: node-redis queues the command while it reconnects, and the bound answers')
+  // A stopped Redis: node-redis either rejects at once (the socket closed under the command: an Error) or queues
+  // the command while it reconnects, and then the bound answers. Which one is a matter of timing.
+  assert.ok(['Error', 'CognitoSessionStoreUnavailableError'].includes(String(logged[1]?.error)), String(logged[1]?.error))
   const text = JSON.stringify(logged)
   assert.equal(text.includes('secret-key-name'), false, 'no key in the log')
   assert.equal(text.includes('WRONGTYPE'), false, 'no message in the log')
