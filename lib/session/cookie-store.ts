@@ -19,7 +19,7 @@ export const DEFAULT_SESSION_COOKIE_BUDGET = 2 * COOKIE_CHUNK_LENGTH
 /** The most `maxSessionCookieBytes` may allow: four cookies, still under Node's 16 KiB with the rest of a request. */
 export const MAX_SESSION_COOKIE_BUDGET = 4 * COOKIE_CHUNK_LENGTH
 /** Chunks read and cleared: more than any budget writes, so that cookies of a larger older session are cleared. */
-const MAX_SESSION_CHUNKS = 8
+export const MAX_SESSION_CHUNKS = 8
 /** Default number of decoded sessions kept per process (a session with its cookie is ~5-20 KB). */
 export const DEFAULT_SESSION_CACHE_SIZE = 1000
 /**

@@ -120,3 +120,10 @@ export function setCookie (reply: FastifyReply, name: string, value: string, att
   reply.removeHeader('set-cookie')
   reply.header('set-cookie', kept)
 }
+
+/** Expires every cookie `<prefix>N` (N below `max`) that the request sent; cookies it did not send need no deleting. */
+export function expireSentNumberedCookies (header: string | undefined, reply: FastifyReply, prefix: string, max: number, secure: boolean): void {
+  readNumberedCookies(header, prefix, max).forEach((value, i) => {
+    if (value !== undefined) setCookie(reply, `${prefix}${i}`, '', { maxAge: 0, secure })
+  })
+}

@@ -3,7 +3,8 @@ import { CognitoSessionStoreUnavailableError } from '../errors.js'
 import type { CognitoSessionStore } from '../types-store.js'
 import type { Clock } from '../util/clock.js'
 import { ExpiringCache } from '../util/expiring-cache.js'
-import { readCookie, readNumberedCookies, setCookie } from './cookies.js'
+import { MAX_SESSION_CHUNKS } from './cookie-store.js'
+import { expireSentNumberedCookies, readCookie, setCookie } from './cookies.js'
 import { hasOutlivedMaxAge, type CognitoSessionData, type RefreshOutcome } from './model.js'
 import { BoundedStore } from './store-calls.js'
 import { StoreEvents } from './store-events.js'
@@ -13,8 +14,6 @@ import { SharedRefresh } from './shared-refresh.js'
 
 /** What a request's session slot holds once it is known that the request has no session. */
 const NO_SESSION = Symbol('no session')
-/** Session chunks of the cookie store a browser may still send after the app moved to a server-side store. */
-const LEGACY_CHUNKS = 8
 
 export interface ServerSessionStoreOptions {
   store: CognitoSessionStore
@@ -146,7 +145,8 @@ export class ServerSessionStore implements SessionStore {
     await this.calls.call('create', async (store) => { await store.create(this.keys.session(session.sid), value, ttl) })
     await this.calls.call('addToSet', async (store) => { await store.addToSet(this.keys.userSessions(session.sub), session.sid, ttl) })
     setCookie(reply, this.#options.cookieName, formatTicket(ticket), { maxAge: ttl, secure: this.#options.secureCookies })
-    this.#clearLegacyCookies(request, reply)
+    // The cookie store's chunks a browser still sends after the app moved to a store: kilobytes on every request.
+    expireSentNumberedCookies(request.headers.cookie, reply, this.#options.legacyChunkPrefix, MAX_SESSION_CHUNKS, this.#options.secureCookies)
     this.remember(ticket, session)
     this.#memo(request, session, ticket)
   }
@@ -293,13 +293,5 @@ export class ServerSessionStore implements SessionStore {
     } catch {
       // Logged by the bounded call; the old session then ends with its TTL.
     }
-  }
-
-  /** The cookie store's session cookies, when the browser still sends them: kilobytes on every request for nothing. */
-  #clearLegacyCookies (request: FastifyRequest, reply: FastifyReply): void {
-    const sent = readNumberedCookies(request.headers.cookie, this.#options.legacyChunkPrefix, LEGACY_CHUNKS)
-    sent.forEach((value, i) => {
-      if (value !== undefined) setCookie(reply, `${this.#options.legacyChunkPrefix}${i}`, '', { maxAge: 0, secure: this.#options.secureCookies })
-    })
   }
 }
