@@ -48,14 +48,11 @@ export function hasBearerHeader (authorization: string | undefined): authorizati
  * Synchronous (undefined) unless a refresh is due: most requests pay no promise and no microtask turn here.
  */
 export function prepareSession (request: FastifyRequest, reply: FastifyReply, context: CognitoContext): Promise<void> | undefined {
-  if (context.signIn === undefined || hasBearerHeader(request.headers.authorization)) return
-  const loading = context.signIn.store.loadSession(request)
-  if (loading !== undefined) return loading.then(() => prepareLoadedSession(request, reply, context))
-  return prepareLoadedSession(request, reply, context)
+  return withLoadedSession(request, context, () => prepareLoadedSession(request, reply, context)) as Promise<void> | undefined
 }
 
 function prepareLoadedSession (request: FastifyRequest, reply: FastifyReply, context: CognitoContext): Promise<void> | undefined {
-  if (context.signIn === undefined) return
+  if (context.signIn === undefined || hasBearerHeader(request.headers.authorization)) return
   const { store, options, autoRefresher } = context.signIn
   const session = store.readSession(request)
   if (session === null) return
@@ -114,8 +111,7 @@ export function presentsNoCredentials (request: FastifyRequest, context: Cognito
   if (hasBearerHeader(request.headers.authorization)) return false
   const store = context.signIn?.store
   if (store === undefined) return true
-  const loading = store.loadSession(request)
-  return loading === undefined ? store.readSession(request) === null : loading.then(() => store.readSession(request) === null)
+  return withLoadedSession(request, context, () => store.readSession(request) === null)
 }
 
 /** The request's session loaded from its store first (a server-side store may need a round trip), then `next`. */
